@@ -1,0 +1,98 @@
+"""Dataset id -> source: the datasets ``actionkit prepare`` knows, and where their data lives by default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from actionkit.sources.base import SkeletonSource
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Options of ``actionkit prepare`` that change what a source reads.
+
+    Attributes:
+        bodies: Body selection for NTU and PKU-MMD (``tracked``, ``energy``, ``first``).
+        missing_list: NTU missing-skeleton list replacing the shipped one.
+        label_frame_base: PKU-MMD label frames: 1 (1-based inclusive, default) or 0
+            (the reference code's ``seq[start:end]``).
+    """
+
+    bodies: str = "tracked"
+    missing_list: Path | None = None
+    label_frame_base: int = 1
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """A preparable dataset: how to build its source, and what the user must download."""
+
+    build: Callable[[list[Path], SourceOptions], SkeletonSource]
+    download: str
+
+
+def _ntu(dataset: str) -> Callable[[list[Path], SourceOptions], SkeletonSource]:
+    def build(raw: list[Path], opts: SourceOptions) -> SkeletonSource:
+        from actionkit.sources.ntu import NTUSource
+
+        return NTUSource(raw, dataset, bodies=opts.bodies, missing_list=opts.missing_list)
+
+    return build
+
+
+def _pkummd(phase: int) -> Callable[[list[Path], SourceOptions], SkeletonSource]:
+    def build(raw: list[Path], opts: SourceOptions) -> SkeletonSource:
+        from actionkit.sources.pkummd import PKUMMD1Source, PKUMMD2Source
+
+        cls = PKUMMD1Source if phase == 1 else PKUMMD2Source
+        return cls(raw, bodies=opts.bodies, label_frame_base=opts.label_frame_base)
+
+    return build
+
+
+def _nwucla(raw: list[Path], opts: SourceOptions) -> SkeletonSource:
+    from actionkit.sources.nwucla import NWUCLASource
+
+    return NWUCLASource(raw)
+
+
+DATASETS: dict[str, DatasetEntry] = {
+    "ntu60": DatasetEntry(_ntu("ntu60"), "nturgbd_skeletons_s001_to_s017.zip (or the folder it unpacks to)"),
+    "ntu120": DatasetEntry(
+        _ntu("ntu120"),
+        "nturgbd_skeletons_s001_to_s017.zip and nturgbd_skeletons_s018_to_s032.zip (or their folders), in one folder",
+    ),
+    "pkummd1": DatasetEntry(_pkummd(1), "PKU-MMD phase 1: the skeleton folder, the label folder and the split files, in one folder"),
+    "pkummd2": DatasetEntry(_pkummd(2), "PKU-MMD phase 2: the skeleton folder, the label folder and the split files, in one folder"),
+    "nwucla": DatasetEntry(_nwucla, "NW-UCLA skeletons: the all_sqe/ JSON folder, or the original multiview_action/ folder"),
+}
+
+
+def get_dataset(name: str) -> DatasetEntry:
+    """The registry entry of ``name``.
+
+    Raises:
+        KeyError: unknown dataset; the message lists the known ones.
+    """
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
+
+
+def data_root() -> Path:
+    """``$ACTIONKIT_DATA``, default ``./data``."""
+    return Path(os.environ.get("ACTIONKIT_DATA", "data")).expanduser()
+
+
+def default_raw(dataset: str) -> Path:
+    """Where a dataset's raw download is looked for without ``--raw``: ``<data>/raw/<dataset>``."""
+    return data_root() / "raw" / dataset
+
+
+def default_store(dataset: str) -> Path:
+    """Where a dataset's store is written without ``--out``: ``<data>/<dataset>.zarr``."""
+    return data_root() / f"{dataset}.zarr"

@@ -1,0 +1,316 @@
+"""A streaming, resumable writer of canonical stores.
+
+Samples arrive one at a time, in the scan order of their source. Per-frame data is
+buffered until a whole shard is full and then written once, so memory stays bounded by
+about one shard per stream whatever the dataset's size. After every shard the writer
+commits a journal (``.actionkit-journal/`` inside the store): how many scan entries are
+done, where the committed frames end, and the metadata rows of the committed samples.
+A prepare that is killed resumes from the last commit and produces the same arrays as
+one that ran straight through. The store becomes valid only when ``finish`` writes the
+root attributes with ``complete: true``, last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+
+from actionkit.sources.base import Skip
+from actionkit.store.errors import StoreError, StoreExistsError
+from actionkit.store.schema import (
+    ATTRS_KEY,
+    CHUNK_FRAMES,
+    FIELD_DTYPES,
+    ID_DTYPE,
+    JOURNAL_DIR,
+    SAMPLES_GROUP,
+    SCHEMA_VERSION,
+    SHARD_FRAMES,
+    SPLITS_GROUP,
+    StreamSpec,
+    small_array_codecs,
+    stream_codecs,
+)
+
+
+def _write_json_atomic(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w") as fh:
+        json.dump(obj, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def store_state(path: Path) -> str:
+    """``"absent"``, ``"complete"``, ``"partial"`` (a resumable prepare) or ``"other"``."""
+    path = Path(path)
+    if not path.exists():
+        return "absent"
+    if (path / JOURNAL_DIR / "state.json").exists():
+        return "partial"
+    try:
+        attrs = zarr.open_group(path, mode="r").attrs.get(ATTRS_KEY, {})
+    except Exception:
+        return "other"
+    return "complete" if attrs.get("complete") else "other"
+
+
+class StoreWriter:
+    """Writes one store, sample by sample, in scan order.
+
+    Args:
+        path: The store to create (``.../<dataset>.zarr``).
+        identity: What the store is made from (dataset, source fingerprint, options,
+            streams). A partial store is resumed only when its identity is equal.
+        streams: The per-frame streams every sample carries.
+        id_fields: The dataset's integer id fields (in ``samples/``).
+        overwrite: Replace an existing store (complete or not).
+        shard_frames: Frames per shard (one object on disk); a multiple of ``chunk_frames``.
+        chunk_frames: Frames per inner chunk (the unit of a partial read).
+
+    Raises:
+        StoreExistsError: a complete store is there and ``overwrite`` is False.
+        StoreError: something else is at ``path``, or a partial store made from other
+            input, and ``overwrite`` is False.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        identity: dict[str, Any],
+        streams: list[StreamSpec],
+        id_fields: tuple[str, ...],
+        *,
+        overwrite: bool = False,
+        shard_frames: int = SHARD_FRAMES,
+        chunk_frames: int = CHUNK_FRAMES,
+    ):
+        if shard_frames % chunk_frames:
+            raise ValueError("shard_frames must be a multiple of chunk_frames")
+        self.path = Path(path)
+        self.identity = json.loads(json.dumps(identity))  # normalised, as it reads back
+        self.streams = streams
+        self.id_fields = tuple(id_fields)
+        self.shard_frames = shard_frames
+        self.chunk_frames = chunk_frames
+        self._journal = self.path / JOURNAL_DIR
+        self._columns: dict[str, list] = {f: [] for f in ("name", "label", *self.id_fields, "frames", "start")}
+        self._skips: list[Skip] = []
+        self._pending: list[tuple[str, Any]] = []  # ("sample", (row, end)) or ("skip", Skip), uncommitted
+        self._buffers: dict[str, list[np.ndarray]] = {s.name: [] for s in streams}
+        self._buffered = 0
+        self.refs_done = 0
+        self._frames_committed = 0
+        self._frames_written = 0
+        self._committed_rows = 0
+        self._committed_skips = 0
+
+        state = store_state(self.path)
+        if state == "partial" and not overwrite and self._resume():
+            self.resumed = True
+        else:
+            if state == "complete" and not overwrite:
+                raise StoreExistsError(f"{self.path} is a complete store; pass --overwrite to replace it")
+            if state in ("other", "partial") and not overwrite:
+                what = "a partial store made from other input or options" if state == "partial" else "something that is not an actionkit store"
+                raise StoreError(f"{self.path} holds {what}; pass --overwrite to replace it")
+            if self.path.exists():
+                shutil.rmtree(self.path)
+            self._create()
+            self.resumed = False
+        self._arrays = {s.name: zarr.open_array(self.path / s.name, mode="r+") for s in streams}
+
+    # ---------------------------------------------------------------- set-up
+    def _create(self) -> None:
+        root = zarr.open_group(self.path, mode="w", zarr_format=3)
+        for spec in self.streams:
+            itemsize = np.dtype(spec.dtype).itemsize
+            root.create_array(
+                spec.name,
+                shape=(0, *spec.frame_shape),
+                dtype=spec.dtype,
+                chunks=(self.chunk_frames, *spec.frame_shape),
+                shards=(self.shard_frames, *spec.frame_shape),
+                fill_value=0,
+                **stream_codecs(itemsize),
+            )
+        root.attrs[ATTRS_KEY] = {"schema_version": SCHEMA_VERSION, "complete": False, **self.identity}
+        self._journal.mkdir()
+        (self._journal / "rows.jsonl").touch()
+        self._commit_state()
+
+    def _resume(self) -> bool:
+        state = json.loads((self._journal / "state.json").read_text())
+        if state.get("identity") != self.identity:
+            return False
+        self.refs_done = state["refs_done"]
+        self._frames_committed = self._frames_written = state["frames_committed"]
+        rows, skips = state["rows"], state["skips"]
+        kept: list[str] = []
+        with open(self._journal / "rows.jsonl") as fh:
+            for line in fh:
+                entry = json.loads(line)
+                if entry["type"] == "sample" and rows > 0:
+                    rows -= 1
+                    for key, col in self._columns.items():
+                        col.append(entry["row"][key])
+                elif entry["type"] == "skip" and skips > 0:
+                    skips -= 1
+                    self._skips.append(Skip(**entry["skip"]))
+                else:
+                    continue
+                kept.append(line)
+        # Drop rows appended after the last committed state (a kill between the two writes).
+        with open(self._journal / "rows.jsonl", "w") as fh:
+            fh.writelines(kept)
+        self._committed_rows = len(self._columns["name"])
+        self._committed_skips = len(self._skips)
+        return True
+
+    # ---------------------------------------------------------------- adding
+    def add_sample(self, name: str, label: int, ids: dict[str, int], arrays: dict[str, np.ndarray]) -> None:
+        """Append one sample (its arrays keyed by stream name, equal frame counts)."""
+        frames = {len(a) for a in arrays.values()}
+        if len(frames) != 1 or set(arrays) != set(self._buffers):
+            raise ValueError(f"{name}: expected streams {sorted(self._buffers)} with equal frame counts")
+        n = frames.pop()
+        start = self._frames_written + self._buffered
+        row = {"name": name, "label": int(label), **{k: int(ids[k]) for k in self.id_fields}, "frames": n, "start": start}
+        for key, arr in arrays.items():
+            self._buffers[key].append(np.ascontiguousarray(arr))
+        self._buffered += n
+        self._pending.append(("sample", (row, start + n)))
+        self.refs_done += 1
+        if self._buffered >= self.shard_frames:
+            self._flush(final=False)
+
+    def add_skip(self, skip: Skip) -> None:
+        """Record a sample left out (it advances the scan position like a sample)."""
+        self._pending.append(("skip", skip))
+        self.refs_done += 1
+
+    # ---------------------------------------------------------------- flushing
+    def flush(self) -> None:
+        """Write and commit everything buffered (a partial last shard included).
+
+        Call it once all samples are added, before reading :attr:`columns` for splits.
+        """
+        self._flush(final=True)
+
+    def _flush(self, final: bool) -> None:
+        total = self._frames_written + self._buffered
+        end = total if final else (total // self.shard_frames) * self.shard_frames
+        n = end - self._frames_written
+        if n > 0:
+            for key, parts in self._buffers.items():
+                data = np.concatenate(parts) if len(parts) > 1 else parts[0]
+                arr = self._arrays[key]
+                if arr.shape[0] < end:
+                    arr.resize((end, *arr.shape[1:]))
+                arr[self._frames_written:end] = data[:n]
+                self._buffers[key] = [data[n:]] if n < len(data) else []
+            self._frames_written = end
+            self._buffered -= n
+        self._commit(final)
+
+    def _commit(self, final: bool) -> None:
+        lines = []
+        done = 0
+        for kind, item in self._pending:
+            if kind == "sample":
+                row, sample_end = item
+                if sample_end > self._frames_written and not final:
+                    break
+                for key, col in self._columns.items():
+                    col.append(row[key])
+                self._frames_committed = sample_end
+                lines.append(json.dumps({"type": "sample", "row": row}) + "\n")
+            else:
+                self._skips.append(item)
+                lines.append(json.dumps({"type": "skip", "skip": item.as_dict()}) + "\n")
+            done += 1
+        if not done:
+            return
+        self._pending = self._pending[done:]
+        with open(self._journal / "rows.jsonl", "a") as fh:
+            fh.writelines(lines)
+        self._committed_rows = len(self._columns["name"])
+        self._committed_skips = len(self._skips)
+        self._commit_state()
+
+    def _commit_state(self) -> None:
+        refs_committed = self.refs_done - len(self._pending)
+        _write_json_atomic(
+            self._journal / "state.json",
+            {
+                "identity": self.identity,
+                "refs_done": refs_committed,
+                "frames_committed": self._frames_committed,
+                "rows": self._committed_rows,
+                "skips": self._committed_skips,
+            },
+        )
+
+    # ---------------------------------------------------------------- finishing
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The sample fields written so far (after ``finish``: all of them)."""
+        out: dict[str, np.ndarray] = {"name": np.array(self._columns["name"], dtype=str)}
+        for key, col in self._columns.items():
+            if key != "name":
+                out[key] = np.array(col, dtype=FIELD_DTYPES.get(key, ID_DTYPE))
+        return out
+
+    @property
+    def skips(self) -> list[Skip]:
+        return list(self._skips) + [item for kind, item in self._pending if kind == "skip"]
+
+    def finish(self, splits: dict[str, dict[str, np.ndarray]] | None, attrs: dict[str, Any]) -> None:
+        """Write what is buffered, the sample fields, the splits and, last, the attributes.
+
+        Args:
+            splits: ``{protocol: {part: indices}}`` over the stored samples, or a
+                callable-free dict computed by the caller from :attr:`columns`.
+            attrs: The root attributes (without ``complete``, which is added here).
+        """
+        self.flush()
+        total = self._frames_committed
+        for arr in self._arrays.values():
+            if arr.shape[0] != total:
+                arr.resize((total, *arr.shape[1:]))
+        root = zarr.open_group(self.path, mode="r+")
+        samples = root.require_group(SAMPLES_GROUP)
+        for key, values in self.columns.items():
+            is_str = key == "name"
+            n = max(len(values), 1)
+            arr = samples.create_array(
+                key,
+                shape=(len(values),),
+                dtype=str if is_str else values.dtype,
+                chunks=(n,),
+                overwrite=True,
+                **small_array_codecs(),
+            )
+            if len(values):
+                arr[:] = values
+        split_group = root.require_group(SPLITS_GROUP)
+        for protocol, parts in (splits or {}).items():
+            pgroup = split_group.require_group(protocol)
+            for part, idx in parts.items():
+                idx = np.asarray(idx, dtype=np.int32)
+                arr = pgroup.create_array(part, shape=idx.shape, dtype="int32", chunks=(max(len(idx), 1),),
+                                          overwrite=True, **small_array_codecs())
+                if len(idx):
+                    arr[:] = idx
+        final = dict(attrs)
+        final["schema_version"] = SCHEMA_VERSION
+        final["complete"] = True
+        root.attrs[ATTRS_KEY] = json.loads(json.dumps(final))
+        shutil.rmtree(self._journal, ignore_errors=True)

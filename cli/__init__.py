@@ -1,0 +1,1 @@
+"""The ``actionkit`` command line (installed as ``actionkit.cli``)."""

@@ -1,0 +1,116 @@
+"""Rich rendering shared by the commands: summary tables, progress, errors."""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from actionkit.prepare import PrepareReport
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error paragraph and exit."""
+    import typer
+
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def prepare_progress(dataset: str):
+    """A progress bar; yields ``(on_start, on_progress)`` callbacks for :func:`actionkit.prepare.prepare`."""
+    progress = Progress(
+        TextColumn(f"[bold]{dataset}[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=False,
+    )
+    task = None
+
+    def on_start(total: int, done: int) -> None:
+        nonlocal task
+        if done:
+            err_console.print(f"resuming an interrupted prepare: {done} of {total} samples already done")
+        task = progress.add_task(dataset, total=total, completed=done)
+
+    def on_progress(n: int) -> None:
+        progress.advance(task, n)
+
+    with progress:
+        yield on_start, on_progress
+
+
+def prepare_summary(report: PrepareReport) -> Table:
+    table = Table(title=f"prepared {report.dataset} -> {report.out}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("samples", f"{report.samples:,} ({report.frames:,} frames)")
+    for protocol, parts in report.splits.items():
+        table.add_row(f"split {protocol}", " / ".join(f"{part} {n:,}" for part, n in parts.items()))
+    table.add_row("raw files", f"{report.raw_files:,}")
+    for rule, n in report.excluded.items():
+        table.add_row("excluded", f"{n:,}: {rule}")
+    if report.skipped:
+        reasons = Counter(s.reason.split(":")[0] if s.reason.startswith("line") else s.reason for s in report.skipped)
+        table.add_row("skipped", f"{len(report.skipped):,} (listed in the store's attributes)")
+        for reason, n in reasons.most_common(5):
+            table.add_row("", f"{n:,}: {reason}")
+        for s in report.skipped[:3]:
+            table.add_row("", f"e.g. {s.path}: {s.reason}")
+    else:
+        table.add_row("skipped", "0")
+    table.add_row("size", human_bytes(report.bytes))
+    rate = (report.samples + len(report.skipped)) / report.seconds if report.seconds else 0.0
+    resumed = f", resumed after {report.resumed_from:,}" if report.resumed_from else ""
+    table.add_row("time", f"{report.seconds:.1f} s ({rate:,.0f} samples/s{resumed})")
+    return table
+
+
+def info_table(summary: dict[str, Any], classes: tuple[str, ...]) -> Table:
+    table = Table(title=f"{summary['dataset']}: {summary['path']}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    if summary["description"]:
+        table.add_row("dataset", summary["description"])
+    table.add_row("kind / layout", f"{summary['kind']} / {summary['layout']}")
+    table.add_row("samples", f"{summary['samples']:,}")
+    table.add_row(
+        "frames",
+        f"{summary['frames_total']:,} in all; per sample {summary['frames_min']}-{summary['frames_max']}, "
+        f"mean {summary['frames_mean']:.1f}",
+    )
+    table.add_row("classes", f"{summary['classes']} ({summary['classes_present']} present)")
+    counts = summary["per_class"]
+    shown = [f"{i}:{classes[i]} ({counts[i]})" for i in range(len(classes)) if counts[i]][:12]
+    more = summary["classes_present"] - len(shown)
+    table.add_row("", ", ".join(shown) + (f", ... {more} more" if more > 0 else ""))
+    for name, spec in summary["streams"].items():
+        shape = "x".join("N" if d is None else str(d) for d in spec["shape"])
+        table.add_row(f"stream {name}", f"{spec['dtype']} [{shape}], {human_bytes(spec['bytes'])}")
+    for protocol, parts in summary["splits"].items():
+        table.add_row(f"split {protocol}", " / ".join(f"{part} {n:,}" for part, n in parts.items()))
+    table.add_row("skipped", f"{summary['skipped']:,}")
+    for rule, n in summary["excluded"].items():
+        table.add_row("excluded", f"{n:,}: {rule}")
+    src = summary["source"]
+    table.add_row("source", f"{src.get('files', 0):,} raw files, fingerprint {src.get('fingerprint', '')}")
+    if src.get("options"):
+        table.add_row("options", ", ".join(f"{k}={v}" for k, v in src["options"].items()))
+    table.add_row("size", human_bytes(summary["bytes"]))
+    tool = summary["tool"]
+    table.add_row("made by", f"{tool.get('name', '?')} {tool.get('version', '?')} at {summary['created']}")
+    return table

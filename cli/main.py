@@ -1,0 +1,78 @@
+"""The ``actionkit`` Typer application: commands only parse arguments and call the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from actionkit.cli.prepare import prepare_command
+
+app = typer.Typer(
+    name="actionkit",
+    help="Raw action-recognition downloads -> canonical Zarr stores -> trained, evaluated models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("prepare")(prepare_command)
+
+
+@app.command("info")
+def info_command(store: Annotated[Path, typer.Argument(help="A store, e.g. data/ntu60.zarr.")]) -> None:
+    """Classes, streams, splits, counts, size and provenance of a store."""
+    from actionkit import open_store
+    from actionkit.store.errors import StoreError
+    from actionkit.store.inspect import summarize
+    from actionkit.cli.display import console, fail, info_table
+
+    try:
+        opened = open_store(store)
+    except StoreError as exc:
+        fail(str(exc))
+    console.print(info_table(summarize(opened), opened.classes))
+
+
+@app.command("verify")
+def verify_command(store: Annotated[Path, typer.Argument(help="A store, e.g. data/ntu60.zarr.")]) -> None:
+    """Check a store end to end: schema, offsets, splits, finiteness, checksums, derived streams."""
+    from actionkit.store.inspect import verify_store
+    from actionkit.cli.display import console, err_console
+
+    report = verify_store(store)
+    for line in report.checked:
+        console.print(f"[green]ok[/]  {line}", highlight=False)
+    for line in report.problems:
+        err_console.print(f"[bold red]bad[/] {line}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+    console.print(f"[bold green]{store} verified[/]")
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Optional[Path], typer.Option(help="The demo store. Default: $ACTIONKIT_DATA/demo.zarr.")] = None,
+    samples_per_class: Annotated[int, typer.Option(help="Generated files per action class.")] = 8,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+) -> None:
+    """Generate a small NTU-format skeleton dataset, prepare it as NTU-60, and show it (no downloads)."""
+    from actionkit import open_store
+    from actionkit.demo import run_demo
+    from actionkit.sources.registry import data_root
+    from actionkit.store.inspect import summarize
+    from actionkit.cli.display import console, info_table, prepare_summary
+
+    store = out or data_root() / "demo.zarr"
+    report = run_demo(store, samples_per_class=samples_per_class, seed=seed)
+    console.print(prepare_summary(report))
+    opened = open_store(store)
+    console.print(info_table(summarize(opened), opened.classes))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""``actionkit prepare DATASET``: raw download -> canonical store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from actionkit.kernels.bodies import BODY_MODES
+from actionkit.prepare import PrepareError, prepare
+from actionkit.sources.registry import DATASETS, SourceOptions, default_raw, default_store, get_dataset
+from actionkit.store.errors import StoreError
+from actionkit.store.schema import SKELETON_STREAMS
+from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
+
+
+def prepare_command(
+    dataset: Annotated[str, typer.Argument(help=f"One of: {', '.join(DATASETS)}.")],
+    raw: Annotated[Optional[list[Path]], typer.Option(
+        "--raw", help="The raw download: zip archive(s) or folder(s). Default: $ACTIONKIT_DATA/raw/DATASET.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="The store to write. Default: $ACTIONKIT_DATA/DATASET.zarr.")] = None,
+    bodies: Annotated[str, typer.Option(help=f"Body selection (NTU, PKU-MMD): {', '.join(BODY_MODES)}.")] = "tracked",
+    streams: Annotated[str, typer.Option(help="Skeleton streams to store, comma-separated.")] = ",".join(SKELETON_STREAMS),
+    workers: Annotated[Optional[int], typer.Option(help="Parsing processes. Default: all cores.")] = None,
+    strict: Annotated[bool, typer.Option(help="Stop at the first malformed sample instead of skipping it.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing store.")] = False,
+    missing_list: Annotated[Optional[Path], typer.Option(
+        help="NTU: a missing-skeleton list replacing the shipped official one.")] = None,
+    label_frame_base: Annotated[int, typer.Option(
+        help="PKU-MMD: 1 = label frames are 1-based inclusive (seq[start-1:end]); 0 = seq[start:end] as the reference code.")] = 1,
+    limit: Annotated[Optional[int], typer.Option(help="Use only the first N samples (a quick trial).")] = None,
+) -> None:
+    """Build the canonical store of DATASET from its raw download (resumes an interrupted run)."""
+    try:
+        entry = get_dataset(dataset)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    if bodies not in BODY_MODES:
+        fail(f"--bodies {bodies!r} is not one of {', '.join(BODY_MODES)}")
+    if label_frame_base not in (0, 1):
+        fail("--label-frame-base must be 0 or 1")
+    raw_paths = list(raw) if raw else [default_raw(dataset)]
+    missing = [p for p in raw_paths if not p.expanduser().exists()]
+    if missing:
+        where = ", ".join(str(p) for p in missing)
+        how = "" if raw else " (the default, as --raw was not given; $ACTIONKIT_DATA sets the data folder)"
+        fail(
+            f"no raw download of {dataset} at {where}{how}. {dataset} is prepared from {entry.download}. "
+            f"Download it from the dataset's site, then pass --raw PATH (a zip archive or a folder), "
+            f"or put it at {default_raw(dataset)}."
+        )
+    store = out or default_store(dataset)
+    options = SourceOptions(bodies=bodies, missing_list=missing_list, label_frame_base=label_frame_base)
+    try:
+        source = entry.build(raw_paths, options)
+        with prepare_progress(dataset) as (on_start, on_progress):
+            report = prepare(
+                source, store, streams=tuple(s.strip() for s in streams.split(",") if s.strip()),
+                workers=workers, strict=strict, overwrite=overwrite, limit=limit,
+                on_start=on_start, on_progress=on_progress,
+            )
+    except (FileNotFoundError, PrepareError, StoreError, ValueError) as exc:
+        fail(str(exc))
+    console.print(prepare_summary(report))

@@ -1,0 +1,1 @@
+"""Training engine and method trainers (installed as ``actionkit.trainers``)."""
