@@ -23,7 +23,7 @@ from actionkit.kernels.streams import bone, motion
 from actionkit.sources.base import SampleError, SampleRef, SkeletonSource, Skip
 from actionkit.store.inspect import disk_size
 from actionkit.store.reader import layout_to_attrs
-from actionkit.store.schema import SKELETON_STREAMS, skeleton_streams
+from actionkit.store.schema import SHARD_FRAMES, SKELETON_STREAMS, skeleton_streams
 from actionkit.store.writer import StoreWriter
 
 
@@ -103,6 +103,7 @@ def prepare(
     strict: bool = False,
     overwrite: bool = False,
     limit: int | None = None,
+    shard_frames: int = SHARD_FRAMES,
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> PrepareReport:
@@ -116,6 +117,7 @@ def prepare(
         strict: Stop at the first malformed sample instead of skipping it.
         overwrite: Replace an existing store.
         limit: Use only the first ``limit`` samples of the scan (quick trials).
+        shard_frames: Frames per shard of every stream (and so per journal commit).
         on_start: Called once with (samples to process, samples already done).
         on_progress: Called with the number of samples processed since the last call.
 
@@ -140,8 +142,9 @@ def prepare(
         "fingerprint": scan.fingerprint,
         "options": options,
         "samples_scanned": len(refs),
+        "shard_frames": shard_frames,
     }
-    writer = StoreWriter(out, identity, specs, source.id_fields, overwrite=overwrite)
+    writer = StoreWriter(out, identity, specs, source.id_fields, overwrite=overwrite, shard_frames=shard_frames)
     resumed_from = writer.refs_done
     todo = refs[resumed_from:]
     if on_start:

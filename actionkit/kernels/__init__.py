@@ -1,0 +1,1 @@
+"""Numba kernels: parsing, body selection and denoising, streams, resampling, normalisation."""

@@ -1,0 +1,202 @@
+"""The prepare pipeline end to end: determinism, zip vs folder, line endings, bad input, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import real_path
+
+from actionkit import open_store
+from actionkit.prepare import PrepareError, prepare
+from actionkit.sources.ntu import NTUSource
+from actionkit.store.schema import JOURNAL_DIR
+from actionkit.synthetic import format_skeleton_file, generate_ntu_dataset
+
+VOLATILE = ("created",)
+
+
+def assert_same_store(a_path: Path, b_path: Path, same_files: bool = True) -> None:
+    """Arrays equal and attributes equal except the build time and the raw paths given.
+
+    With ``same_files=False`` (inputs whose bytes differ, e.g. line endings), the raw
+    files' fingerprint may differ too.
+    """
+    a, b = open_store(a_path), open_store(b_path)
+    attrs_a, attrs_b = dict(a.attrs), dict(b.attrs)
+    for attrs in (attrs_a, attrs_b):
+        for key in VOLATILE:
+            attrs.pop(key)
+        volatile = ("raw",) if same_files else ("raw", "fingerprint")
+        attrs["source"] = {k: v for k, v in attrs["source"].items() if k not in volatile}
+        attrs["skipped"] = [{k: v for k, v in s.items() if k != "path"} for s in attrs["skipped"]]
+    assert attrs_a == attrs_b
+    assert a.samples.keys() == b.samples.keys()
+    for key in a.samples:
+        np.testing.assert_array_equal(a.samples[key], b.samples[key])
+    assert a.splits.keys() == b.splits.keys()
+    for protocol in a.splits:
+        for part in a.splits[protocol]:
+            np.testing.assert_array_equal(a.splits[protocol][part], b.splits[protocol][part])
+    for name in a.stream_names:
+        np.testing.assert_array_equal(a.load_stream(name), b.load_stream(name))
+
+
+def real_copy(tmp_path: Path, newline: bytes = b"\r\n") -> Path:
+    folder = tmp_path / f"raw{len(newline)}" / "nturgb+d_skeletons"
+    folder.mkdir(parents=True)
+    for f in sorted(real_path("ntu", "skeletons").glob("*.skeleton")):
+        data = f.read_bytes()
+        (folder / f.name).write_bytes(data if newline == b"\r\n" else data.replace(b"\r\n", newline))
+    return folder
+
+
+@pytest.mark.parametrize("bodies", ["tracked", "energy", "first"])
+def test_zip_and_folder_give_identical_stores(tmp_path, bodies):
+    folder = real_copy(tmp_path)
+    archive = tmp_path / "nturgbd_skeletons_s001_to_s017.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f"nturgb+d_skeletons/{f.name}")
+    a = prepare(NTUSource([folder], "ntu60", bodies=bodies), tmp_path / "a.zarr", workers=1)
+    b = prepare(NTUSource([archive], "ntu60", bodies=bodies), tmp_path / "b.zarr", workers=2)
+    assert a.samples == b.samples == 3 and not a.skipped
+    assert_same_store(tmp_path / "a.zarr", tmp_path / "b.zarr")
+
+
+def test_crlf_and_lf_files_give_identical_stores(tmp_path):
+    prepare(NTUSource([real_copy(tmp_path)], "ntu60"), tmp_path / "crlf.zarr", workers=1)
+    prepare(NTUSource([real_copy(tmp_path, b"\n")], "ntu60"), tmp_path / "lf.zarr", workers=1)
+    assert_same_store(tmp_path / "crlf.zarr", tmp_path / "lf.zarr", same_files=False)
+
+
+def test_first_mode_store_holds_the_file_values(tmp_path):
+    folder = real_copy(tmp_path)
+    prepare(NTUSource([folder], "ntu60", bodies="first"), tmp_path / "s.zarr", workers=1)
+    store = open_store(tmp_path / "s.zarr")
+    for i in range(len(store)):
+        sample = store.sample(i)
+        text = (folder / f"{sample['name']}.skeleton").read_text().split()
+        assert sample["frames"] == int(text[0])
+        # The first joint of the first body of frame 0 sits after: frames, bodies, 10 info fields, 25.
+        assert sample["joint"][0, 0, 0].tolist() == [np.float32(float(v)) for v in text[13:16]]
+
+
+def test_preparing_twice_gives_identical_arrays(tmp_path):
+    raw = tmp_path / "raw"
+    generate_ntu_dataset(raw, samples_per_class=2, seed=3)
+    prepare(NTUSource([raw], "ntu60"), tmp_path / "a.zarr", workers=2)
+    prepare(NTUSource([raw], "ntu60"), tmp_path / "b.zarr", workers=1)
+    assert_same_store(tmp_path / "a.zarr", tmp_path / "b.zarr")
+
+
+BAD_FILES = {
+    "S001C001P001R001A001": (lambda good: good[: len(good) // 2], "truncated"),
+    "S001C001P001R001A002": (lambda good: good.replace(b"\r\n25\r\n", b"\r\n24\r\n", 1), "joint count"),
+    "S001C001P001R001A003": (lambda good: good.replace(b" 2\r\n", b" x2\r\n", 3), "non-numeric"),
+    "S001C001P001R001A004": (lambda good: b"0\r\n", "frame count is 0"),
+    "S001C001P001R001A005": (lambda good: b"", "empty"),
+    "S001C001P001R001A006": (lambda good: good + b"1\r\n", "data after the last"),
+}
+
+
+def write_bad_dataset(raw: Path) -> None:
+    raw.mkdir(parents=True)
+    generate_ntu_dataset(raw, samples_per_class=1, seed=1, classes=[10, 23])
+    good = sorted(raw.glob("*.skeleton"))[0].read_bytes()
+    for name, (damage, _) in BAD_FILES.items():
+        (raw / f"{name}.skeleton").write_bytes(damage(good))
+
+
+def test_bad_files_are_skipped_with_path_and_reason(tmp_path):
+    raw = tmp_path / "raw"
+    write_bad_dataset(raw)
+    report = prepare(NTUSource([raw], "ntu60"), tmp_path / "s.zarr", workers=2)
+    by_name = {s.name: s for s in report.skipped}
+    assert set(by_name) == set(BAD_FILES)
+    for name, (_, reason) in BAD_FILES.items():
+        assert reason in by_name[name].reason.lower(), by_name[name].reason
+        assert by_name[name].path.endswith(f"{name}.skeleton")
+    store = open_store(tmp_path / "s.zarr")
+    assert len(store) == report.samples > 0
+    assert {s["name"] for s in store.attrs["skipped"]} == set(BAD_FILES)
+    assert store.attrs["counts"]["skipped"] == len(BAD_FILES)
+
+
+def test_strict_makes_the_first_bad_file_fatal(tmp_path):
+    raw = tmp_path / "raw"
+    write_bad_dataset(raw)
+    with pytest.raises(PrepareError, match=r"S001C001P001R001A001\.skeleton: .*truncated"):
+        prepare(NTUSource([raw], "ntu60"), tmp_path / "s.zarr", workers=1, strict=True)
+
+
+def test_non_finite_values_are_rejected(tmp_path):
+    frames = [[{"id": 72057594037931648, "xyz": np.full((25, 3), 0.5)}]] * 3
+    text = format_skeleton_file(frames)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "S001C001P001R001A001.skeleton").write_bytes(text.replace(b"0.5 ", b"nan ", 1))
+    (raw / "S001C001P001R001A002.skeleton").write_bytes(text.replace(b"0.5 ", b"1e999 ", 1))
+    report = prepare(NTUSource([raw], "ntu60"), tmp_path / "s.zarr", workers=1)
+    assert report.samples == 0 and len(report.skipped) == 2
+    assert all("finite" in s.reason or "non-numeric" in s.reason for s in report.skipped)
+
+
+KILLABLE = """
+import sys, time
+from pathlib import Path
+from actionkit.prepare import prepare
+from actionkit.sources.ntu import NTUSource
+
+class Slow(NTUSource):
+    def read(self, ref):
+        time.sleep(0.01)
+        return super().read(ref)
+
+prepare(Slow([Path(sys.argv[1])], "ntu60"), Path(sys.argv[2]), workers=1, shard_frames=1024)
+"""
+
+
+def test_killed_prepare_resumes_to_an_identical_store(tmp_path):
+    raw = tmp_path / "raw"
+    generate_ntu_dataset(raw, samples_per_class=6, seed=5)
+    prepare(NTUSource([raw], "ntu60"), tmp_path / "ref.zarr", workers=1, shard_frames=1024)
+
+    out = tmp_path / "cut.zarr"
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(raw), str(out)])
+    state = out / JOURNAL_DIR / "state.json"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if state.exists() and json.loads(state.read_text())["refs_done"] > 0:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the prepare finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = json.loads(state.read_text())["refs_done"]
+    assert 0 < done < len(NTUSource([raw], "ntu60").scan().refs)
+
+    report = prepare(NTUSource([raw], "ntu60"), out, workers=2, shard_frames=1024)
+    assert report.resumed_from == done
+    assert_same_store(tmp_path / "ref.zarr", out)
+
+
+def test_limit_and_existing_store(tmp_path):
+    raw = tmp_path / "raw"
+    generate_ntu_dataset(raw, samples_per_class=1, seed=2)
+    report = prepare(NTUSource([raw], "ntu60"), tmp_path / "s.zarr", workers=1, limit=4)
+    assert report.samples == 4
+    from actionkit.store.errors import StoreExistsError
+
+    with pytest.raises(StoreExistsError):
+        prepare(NTUSource([raw], "ntu60"), tmp_path / "s.zarr", workers=1)
+    shutil.rmtree(tmp_path / "s.zarr")
