@@ -115,7 +115,8 @@ class Layout:
         if missing:
             raise ValueError(f"layout {name!r}: joints without a parent: {missing}")
         flips = tuple((a - shift, b - shift) for a, b in flip_pairs)
-        return cls(name, names, tuple(int(p) for p in parents), root, flips)  # type: ignore[arg-type]
+        tree = tuple(int(p) for p in parents if p is not None)
+        return cls(name, names, tree, root, flips)
 
     @property
     def num_joints(self) -> int:

@@ -11,6 +11,7 @@ import datetime as _dt
 import multiprocessing as mp
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 
 from actionkit import __version__
 from actionkit.kernels.streams import bone, motion
-from actionkit.sources.base import SampleError, SampleRef, SkeletonSource, Skip
+from actionkit.sources.base import Note, SampleError, SampleNote, SampleRef, SkeletonSource, Skip
 from actionkit.store.inspect import disk_size
 from actionkit.store.reader import layout_to_attrs
 from actionkit.store.schema import SHARD_FRAMES, SKELETON_STREAMS, skeleton_streams
@@ -46,6 +47,9 @@ class PrepareReport:
         seconds: Wall time of this run.
         resumed_from: Scan entries already done by an interrupted run (0 if fresh).
         bytes: Size of the store on disk.
+        raw_files: Raw files the scan looked at.
+        notes: Notes on stored samples (a clip cut at its sequence's end, a fallback).
+        warnings: Problems that dropped no sample (e.g. a missing split file).
     """
 
     dataset: str
@@ -59,29 +63,41 @@ class PrepareReport:
     resumed_from: int = 0
     bytes: int = 0
     raw_files: int = 0
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 # The source is handed to workers through fork, as a module global: nothing is pickled.
 _worker_source: SkeletonSource | None = None
 
 
-def _read_in_worker(ref: SampleRef) -> tuple[np.ndarray | None, str | None]:
+ReadResult = tuple[np.ndarray | None, str | None, list[str]]  # joints, skip reason, notes
+
+
+def _read_in_worker(ref: SampleRef) -> ReadResult:
     assert _worker_source is not None
-    try:
-        joints = _worker_source.read(ref)
-    except SampleError as exc:
-        return None, exc.reason
-    except Exception as exc:  # a long run reports the sample instead of dying
-        return None, f"unexpected error: {type(exc).__name__}: {exc}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SampleNote)
+        try:
+            joints = _worker_source.read(ref)
+        except SampleError as exc:
+            return None, exc.reason, []
+        except Exception as exc:  # a long run reports the sample instead of dying
+            return None, f"unexpected error: {type(exc).__name__}: {exc}", []
+    notes = []
+    for w in caught:
+        if issubclass(w.category, SampleNote):
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if joints.dtype != np.float32:
         joints = joints.astype(np.float32)
     if not np.isfinite(joints).all():
-        return None, "non-finite coordinates after parsing"
-    return joints, None
+        return None, "non-finite coordinates after parsing", []
+    return joints, None, notes
 
 
-def _results(source: SkeletonSource, refs: list[SampleRef], workers: int) -> Iterator[tuple[np.ndarray | None, str | None]]:
+def _results(source: SkeletonSource, refs: list[SampleRef], workers: int) -> Iterator[ReadResult]:
     """Read every reference, in order, on ``workers`` processes (0 or 1: in-process)."""
     global _worker_source
     _worker_source = source
@@ -150,7 +166,7 @@ def prepare(
     if on_start:
         on_start(len(refs), resumed_from)
     parents = np.asarray(source.layout.parents, dtype=np.int64)
-    for ref, (joints, error) in zip(todo, _results(source, todo, workers)):
+    for ref, (joints, error, notes) in zip(todo, _results(source, todo, workers)):
         if error is not None:
             if strict:
                 raise PrepareError(f"{ref.display}: {error}")
@@ -162,14 +178,16 @@ def prepare(
             if "bone" in streams:
                 arrays["bone"] = bone(joints, parents)
             writer.add_sample(ref.name, ref.label, ref.ids, arrays)
+            for note in notes:  # after its sample, so both are committed (and resumed) together
+                writer.add_note(Note(ref.name, ref.display, note))
         if on_progress:
             on_progress(1)
 
     writer.flush()
     columns = writer.columns
     skipped_samples = scan.skipped + writer.skips
-    attrs = _attributes(source, scan, specs, options, skipped_samples)
     splits = source.splits(columns["name"], {k: columns[k] for k in source.id_fields}) if len(columns["name"]) else {}
+    attrs = _attributes(source, scan, specs, options, skipped_samples, writer.notes)
     attrs["splits"] = {p: {part: int(len(i)) for part, i in parts.items()} for p, parts in splits.items()}
     frames = int(columns["frames"].sum())
     attrs["counts"] = {
@@ -177,6 +195,7 @@ def prepare(
         "frames": frames,
         "skipped": len(skipped_samples),
         "excluded": int(sum(scan.excluded.values())),
+        "notes": len(writer.notes),
     }
     writer.finish(splits, attrs)
     return PrepareReport(
@@ -191,10 +210,13 @@ def prepare(
         resumed_from=resumed_from,
         bytes=disk_size(Path(out)),
         raw_files=scan.files,
+        notes=writer.notes,
+        warnings=list(source.warnings),
     )
 
 
-def _attributes(source: SkeletonSource, scan, specs, options: dict[str, Any], skipped: list[Skip]) -> dict[str, Any]:
+def _attributes(source: SkeletonSource, scan, specs, options: dict[str, Any], skipped: list[Skip],
+                notes: list[Note]) -> dict[str, Any]:
     return {
         "dataset": source.dataset,
         "kind": "skeleton",
@@ -215,4 +237,6 @@ def _attributes(source: SkeletonSource, scan, specs, options: dict[str, Any], sk
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "skipped": [s.as_dict() for s in skipped],
         "excluded": dict(scan.excluded),
+        "notes": [n.as_dict() for n in notes],
+        "warnings": list(source.warnings),
     }

@@ -73,6 +73,12 @@ def prepare_summary(report: PrepareReport) -> Table:
             table.add_row("", f"e.g. {s.path}: {s.reason}")
     else:
         table.add_row("skipped", "0")
+    if report.notes:
+        table.add_row("notes", f"{len(report.notes):,} on stored samples (listed in the store's attributes)")
+        for n in report.notes[:3]:
+            table.add_row("", f"e.g. {n.name}: {n.note}")
+    for w in report.warnings:
+        table.add_row("[yellow]warning[/]", w)
     table.add_row("size", human_bytes(report.bytes))
     rate = (report.samples + len(report.skipped)) / report.seconds if report.seconds else 0.0
     resumed = f", resumed after {report.resumed_from:,}" if report.resumed_from else ""

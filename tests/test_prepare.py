@@ -200,3 +200,19 @@ def test_limit_and_existing_store(tmp_path):
     with pytest.raises(StoreExistsError):
         prepare(NTUSource([raw], "ntu60"), tmp_path / "s.zarr", workers=1)
     shutil.rmtree(tmp_path / "s.zarr")
+
+
+def test_notes_on_stored_samples_reach_the_report_and_attributes(tmp_path):
+    """Two short tracks: the tracked mode's length filter would drop both, so it keeps the longer."""
+    rng = np.random.default_rng(0)
+    a = [{"id": 72057594037931001, "xyz": rng.normal(size=(25, 3)) * [0.1, 0.5, 0.1] + [0, 0, 3]} for _ in range(6)]
+    b = [{"id": 72057594037931002, "xyz": rng.normal(size=(25, 3)) * [0.1, 0.5, 0.1] + [0, 0, 3]} for _ in range(4)]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "S001C001P001R001A001.skeleton").write_bytes(format_skeleton_file([[x] for x in a] + [[x] for x in b]))
+    report = prepare(NTUSource([raw], "ntu60"), tmp_path / "s.zarr", workers=1)
+    assert report.samples == 1 and len(report.notes) == 1
+    store = open_store(tmp_path / "s.zarr")
+    assert store.sample(0)["frames"] == 6
+    assert store.attrs["notes"][0]["name"] == "S001C001P001R001A001"
+    assert store.attrs["counts"]["notes"] == 1

@@ -51,30 +51,53 @@ def _mix64(z):
 @njit(cache=True)
 def _sample_kernel(p, n, seed, out):
     # p: [V] float64 non-negative weights; out: [B, V] bool, pre-zeroed.
+    #
+    # Each draw picks joint v with probability w_v / sum(w) over the joints not drawn
+    # yet. While the remaining weight is at least half the total, a draw is made from
+    # the fixed CDF of p (a branch-free count) and redrawn if it hits a drawn joint
+    # (rejection leaves the conditional distribution exactly w_v / sum(w)); below that
+    # it scans the remaining weights (inverse CDF), so the number of redraws stays small.
     nv = p.shape[0]
+    cdf = np.empty(nv, dtype=np.float64)
+    full = 0.0
+    for v in range(nv):
+        full += p[v]
+        cdf[v] = full
     w = np.empty(nv, dtype=np.float64)
     for b in range(out.shape[0]):
         state = _mix64(seed ^ _mix64(np.uint64(b) * _SAMPLE_KEY + _GOLDEN))
         for v in range(nv):
             w[v] = p[v]
+        remaining = full
         for _ in range(n):
-            total = 0.0
-            last = -1
-            for v in range(nv):
-                if w[v] > 0.0:
-                    total += w[v]
-                    last = v
-            state = state + _GOLDEN
-            u = np.float64(_mix64(state) >> _S11) * _TO_UNIT * total
-            pick = last
-            acc = 0.0
-            for v in range(nv):
-                if w[v] > 0.0:
+            pick = -1
+            while remaining >= 0.5 * full:
+                state = state + _GOLDEN
+                u = np.float64(_mix64(state) >> _S11) * _TO_UNIT * full
+                # first v with cdf[v] > u = how many cdf entries are <= u (branch-free)
+                lo = 0
+                for v in range(nv):
+                    lo += cdf[v] <= u
+                lo = min(lo, nv - 1)
+                if w[lo] > 0.0:
+                    pick = lo
+                    break
+            if pick < 0:
+                state = state + _GOLDEN
+                u = np.float64(_mix64(state) >> _S11) * _TO_UNIT * remaining
+                acc = 0.0
+                for v in range(nv):  # drawn joints have weight 0 and never stop the scan
                     acc += w[v]
                     if u < acc:
                         pick = v
                         break
+                if pick < 0:  # u rounded up to the total: take the last available joint
+                    for v in range(nv - 1, -1, -1):
+                        if w[v] > 0.0:
+                            pick = v
+                            break
             out[b, pick] = True
+            remaining -= w[pick]
             w[pick] = 0.0
 
 
@@ -111,14 +134,14 @@ def resolve_seed(seed: int | np.integer | np.random.Generator) -> np.uint64:
 
     Args:
         seed: A non-negative integer below ``2**64``, or a numpy Generator, from which
-            one uint64 is drawn (advancing it).
+            one raw 64-bit output of its bit generator is drawn (advancing it).
 
     Raises:
         ValueError: If an integer seed is outside ``[0, 2**64)``.
         TypeError: If ``seed`` is neither an integer nor a Generator.
     """
     if isinstance(seed, np.random.Generator):
-        return np.uint64(seed.integers(0, 2**64, dtype=np.uint64))
+        return np.uint64(seed.bit_generator.random_raw())
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         value = int(seed)
         if not 0 <= value < 2**64:
@@ -148,12 +171,12 @@ def sample_joint_masks(
         ValueError: On negative or non-finite weights, ``n`` too large, or negative sizes.
     """
     p = np.ascontiguousarray(probabilities, dtype=np.float64).reshape(-1)
-    if not np.isfinite(p).all() or (p < 0).any():
+    if not ((p >= 0).all() and np.isfinite(p.sum())):
         raise ValueError("probabilities must be finite and non-negative")
     n, batch = int(n), int(batch)
     if n < 0 or batch < 0:
         raise ValueError("n and batch must be non-negative")
-    available = int((p > 0).sum())
+    available = int(np.count_nonzero(p))
     if n > available:
         raise ValueError(f"cannot draw {n} distinct joints: only {available} have weight > 0")
     out = np.zeros((batch, p.shape[0]), dtype=np.bool_)

@@ -35,7 +35,12 @@ from actionkit.kernels.streams import as_sequence
 __all__ = ["motion_scores", "motion_scores_batch", "topk_frames"]
 
 
-@njit(cache=True)
+# Reassociation lets LLVM vectorise the float64 sums (the summation order changes, so
+# results may differ from a sequential sum in the last float64 bits).
+_FAST = {"reassoc", "nsz"}
+
+
+@njit(cache=True, fastmath=_FAST)
 def _scores_rows(xf, out):
     # xf: [T, K] one sample flattened; out: [T] float64.
     t_len = xf.shape[0]
@@ -67,15 +72,35 @@ def _scores_batch_kernel(x, out):
 
 @njit(cache=True)
 def _topk_kernel(scores, k, largest, out):
-    # scores: [B, T] float64; out: [B, T] bool, pre-zeroed.
+    # scores: [B, T] float64; out: [B, T] bool, pre-zeroed. Keeps the k best frames in a
+    # sorted buffer; a later frame displaces an earlier one only if strictly better, so
+    # ties go to the earlier frame.
+    buf = np.empty(max(k, 1), dtype=np.int64)
     for b in range(scores.shape[0]):
         row = scores[b]
-        if largest:
-            order = np.argsort(-row, kind="mergesort")
-        else:
-            order = np.argsort(row, kind="mergesort")
-        for i in range(k):
-            out[b, order[i]] = True
+        count = 0
+        for t in range(row.shape[0]):
+            value = row[t]
+            if count == k:
+                if k == 0:
+                    break
+                worst = row[buf[k - 1]]
+                if not (value > worst if largest else value < worst):
+                    continue
+                pos = k - 1
+            else:
+                pos = count
+                count += 1
+            while pos > 0:
+                prev = row[buf[pos - 1]]
+                if value > prev if largest else value < prev:
+                    buf[pos] = buf[pos - 1]
+                    pos -= 1
+                else:
+                    break
+            buf[pos] = t
+        for i in range(count):
+            out[b, buf[i]] = True
 
 
 def motion_scores(joint: np.ndarray) -> np.ndarray:

@@ -36,6 +36,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numba.core import cgutils
+from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 
 __all__ = ["NUM_JOINTS", "ParsedSkeleton", "SkeletonFormatError", "parse_ntu_skeleton"]
 
@@ -75,6 +78,8 @@ _TOK_NOT_INT = 3  # a number, but not an integer (count lines)
 _MAX_MANTISSA = 9007199254740992  # 2**53
 _MAX_DIGITS = 18  # an int64 holds any 18-digit mantissa
 _POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)  # all exact doubles
+_POW10_INT = np.array([10**k for k in range(9)], dtype=np.int64)
+_PAD = 16  # zero bytes after the data, so that 8-byte loads never leave the buffer
 
 _SPACE = 32
 _TAB = 9
@@ -127,6 +132,32 @@ class ParsedSkeleton:
 # --------------------------------------------------------------------------- kernel
 
 
+@intrinsic
+def _borrowed(typingctx, arr):
+    """A view of ``arr`` without a reference-counted owner (meminfo NULL).
+
+    Numba increments and decrements an array's atomic reference count whenever the
+    array is bound to a new variable, which the inlined scanners do for every token;
+    on a view without owner those calls return at once. Only for use while ``arr``
+    itself is alive (here: the duration of the kernel call).
+    """
+
+    def codegen(context, builder, signature, args):
+        src = context.make_array(signature.args[0])(context, builder, value=args[0])
+        dst = context.make_array(signature.return_type)(context, builder)
+        dst.data = src.data
+        dst.shape = src.shape
+        dst.strides = src.strides
+        dst.itemsize = src.itemsize
+        dst.nitems = src.nitems
+        dst.meminfo = cgutils.get_null_value(dst.meminfo.type)
+        dst.parent = cgutils.get_null_value(dst.parent.type)
+        return dst._getvalue()
+
+    return arr(arr), codegen
+
+
+
 @numba.njit(cache=True, inline="always")
 def _skip_blanks(buf, pos, n):
     """Skip spaces, tabs and carriage returns (not line feeds)."""
@@ -151,12 +182,54 @@ def _token_end(buf, pos, n):
 
 
 @numba.njit(cache=True, inline="always")
+def _load8(buf, i):
+    """Bytes ``buf[i:i+8]`` as a little-endian uint64 (the buffer is padded by 8+ bytes)."""
+    w = np.uint64(buf[i])
+    w |= np.uint64(buf[i + 1]) << np.uint64(8)
+    w |= np.uint64(buf[i + 2]) << np.uint64(16)
+    w |= np.uint64(buf[i + 3]) << np.uint64(24)
+    w |= np.uint64(buf[i + 4]) << np.uint64(32)
+    w |= np.uint64(buf[i + 5]) << np.uint64(40)
+    w |= np.uint64(buf[i + 6]) << np.uint64(48)
+    w |= np.uint64(buf[i + 7]) << np.uint64(56)
+    return w
+
+
+@numba.njit(cache=True, inline="always")
+def _digit_run8(buf, i):
+    """Length (0-8) and value of the run of ASCII digits at ``buf[i:i+8]``.
+
+    Eight bytes at once: ``x = byte ^ 0x30`` maps '0'-'9' to 0-9 and leaves a non-zero
+    high nibble on any other byte except ':'..'?' (0x0A-0x0F), which ``x + 6`` pushes
+    into the high nibble. A carry out of a byte can only start at a non-digit byte, so
+    the first flagged byte is exactly the first non-digit. The k digits are then shifted
+    to the top of the word (zeros in front are leading zeros) and combined pairwise:
+    2 digits per 16 bits, 4 per 32, 8 per 64.
+    """
+    x = _load8(buf, i) ^ np.uint64(0x3030303030303030)
+    flags = ((x + np.uint64(0x0606060606060606)) | x) & np.uint64(0xF0F0F0F0F0F0F0F0)
+    if flags == 0:
+        k = 8
+    else:
+        k = np.int64(trailing_zeros(flags)) >> 3
+    if k == 0:
+        return 0, np.int64(0)
+    v = x << np.uint64(8 * (8 - k))
+    v = ((v & np.uint64(0x0F0F0F0F0F0F0F0F)) * np.uint64(10 * 256 + 1)) >> np.uint64(8)
+    v = ((v & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(100 * 65536 + 1)) >> np.uint64(16)
+    v = ((v & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(10000 * 4294967296 + 1)) >> np.uint64(32)
+    return k, np.int64(v)
+
+
+@numba.njit(cache=True, inline="always")
 def _lex_number(buf, pos, n):
     """Lex a decimal number ``[+-]digits[.digits][(e|E)[+-]digits]`` at ``pos`` (non-blank).
 
-    Returns ``(ok, negative, mantissa, int_digits, frac_digits, exponent, end)``. The
-    mantissa is only meaningful when ``int_digits + frac_digits <= 18``. ``ok`` is False
-    when the token is not such a number; ``end`` is then the end of the token.
+    ``buf`` must hold at least 8 zero bytes after the ``n`` bytes of data. Returns
+    ``(ok, negative, mantissa, int_digits, frac_digits, exponent, end)``. The mantissa
+    is only meaningful when ``int_digits + frac_digits <= 18`` (it wraps beyond);
+    the exponent saturates near 1e5. ``ok`` is False when the token is not such a
+    number; ``end`` is then the end of the token.
     """
     i = pos
     neg = False
@@ -167,52 +240,52 @@ def _lex_number(buf, pos, n):
     elif c == 43:  # '+'
         i += 1
     m = np.int64(0)
-    s = i
-    while i < n:
-        c = buf[i]
-        if c < 48 or c > 57:
+    int_digits = 0
+    while True:
+        k, v = _digit_run8(buf, i)
+        m = m * _POW10_INT[k] + v
+        i += k
+        int_digits += k
+        if k < 8:
             break
-        m = m * 10 + (np.int64(c) - 48)
-        i += 1
-    int_digits = i - s
     frac_digits = 0
-    if i < n and buf[i] == 46:  # '.'
+    if buf[i] == 46 and i < n:  # '.'
         i += 1
-        s = i
-        while i < n:
-            c = buf[i]
-            if c < 48 or c > 57:
+        while True:
+            k, v = _digit_run8(buf, i)
+            m = m * _POW10_INT[k] + v
+            i += k
+            frac_digits += k
+            if k < 8:
                 break
-            m = m * 10 + (np.int64(c) - 48)
-            i += 1
-        frac_digits = i - s
-    ex = 0
-    if int_digits + frac_digits == 0:
-        return False, neg, m, int_digits, frac_digits, ex, _token_end(buf, i, n)
-    if i < n and (buf[i] == 101 or buf[i] == 69):  # 'e' / 'E'
+    ex = np.int64(0)
+    if int_digits + frac_digits == 0 or i > n:
+        return False, neg, m, int_digits, frac_digits, ex, _token_end(buf, min(i, n), n)
+    c = buf[i]
+    if (c == 101 or c == 69) and i < n:  # 'e' / 'E'
         i += 1
         eneg = False
-        if i < n and buf[i] == 45:
+        if buf[i] == 45 and i < n:
             eneg = True
             i += 1
-        elif i < n and buf[i] == 43:
+        elif buf[i] == 43 and i < n:
             i += 1
-        s = i
-        while i < n:
-            c = buf[i]
-            if c < 48 or c > 57:
-                break
+        edigits = 0
+        while True:
+            k, v = _digit_run8(buf, i)
             if ex < 100000:
-                ex = ex * 10 + (np.int64(c) - 48)
-            i += 1
-        if i == s:
-            return False, neg, m, int_digits, frac_digits, ex, _token_end(buf, i, n)
+                ex = ex * _POW10_INT[k] + v
+            i += k
+            edigits += k
+            if k < 8:
+                break
+        if edigits == 0 or i > n:
+            return False, neg, m, int_digits, frac_digits, ex, _token_end(buf, min(i, n), n)
         if eneg:
             ex = -ex
-    if i < n:
         c = buf[i]
-        if not (c == _SPACE or c == _TAB or c == _CR or c == _LF):
-            return False, neg, m, int_digits, frac_digits, ex, _token_end(buf, i, n)
+    if i < n and not (c == _SPACE or c == _TAB or c == _CR or c == _LF):
+        return False, neg, m, int_digits, frac_digits, ex, _token_end(buf, i, n)
     return True, neg, m, int_digits, frac_digits, ex, i
 
 
@@ -309,7 +382,7 @@ def _scan_body_id(buf, pos, n):
     return True, v, i
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _end_of_line(buf, pos, n):
     """After the last expected field: ``(ok, next line start)``; ok is False if more fields follow."""
     pos = _skip_blanks(buf, pos, n)
@@ -321,66 +394,114 @@ def _end_of_line(buf, pos, n):
 
 
 @numba.njit(cache=True)
-def _count_line(buf, pos, n, line, kind, frame, err):
-    """Parse a line holding one non-negative integer. Returns ``(value, next pos)``; -1 on error."""
+def _count_line(buf, pos, n):
+    """A line holding one non-negative integer: ``(code, value or aux, next line start)``."""
     pos = _skip_blanks(buf, pos, n)
     if pos == n:
-        err[0] = _E_TRUNCATED
-        err[1] = line
-        err[2] = kind
-        err[4] = frame
-        return -1, pos
+        return _E_TRUNCATED, 0, pos
     if buf[pos] == _LF:
-        err[0] = _E_FIELD_COUNT
-        err[1] = line
-        err[2] = kind
-        err[4] = frame
-        return -1, pos
+        return _E_FIELD_COUNT, 0, pos
     status, v, end = _scan_count(buf, pos, n)
     if status != _TOK_OK:
-        err[0] = _E_NON_NUMERIC if status == _TOK_BAD else _E_NOT_INTEGER
-        err[1] = line
-        err[2] = kind
-        err[3] = 1
-        err[4] = frame
-        return -1, pos
+        return (_E_NON_NUMERIC if status == _TOK_BAD else _E_NOT_INTEGER), 1, pos
     ok, nxt = _end_of_line(buf, end, n)
     if not ok:
-        err[0] = _E_FIELD_COUNT
-        err[1] = line
-        err[2] = kind
-        err[4] = frame
-        return -1, pos
+        return _E_FIELD_COUNT, 0, pos
     if v < 0:
-        err[0] = _E_NEGATIVE
-        err[1] = line
-        err[2] = kind
-        err[3] = v
-        err[4] = frame
-        return -1, pos
-    return v, nxt
+        return _E_NEGATIVE, v, pos
+    return _OK, v, nxt
 
 
 @numba.njit(cache=True)
-def _set_err(err, code, line, kind, aux, frame):
-    err[0] = code
-    err[1] = line
-    err[2] = kind
-    err[3] = aux
-    err[4] = frame
+def _body_line(buf, pos, n, line, slow, n_slow):
+    """A body line: ``(code, aux, bodyID, next line start, n_slow)``."""
+    pos = _skip_blanks(buf, pos, n)
+    if pos == n:
+        return _E_TRUNCATED, 0, 0, pos, n_slow
+    if buf[pos] == _LF:
+        return _E_FIELD_COUNT, 0, 0, pos, n_slow
+    ok, bid, pos = _scan_body_id(buf, pos, n)
+    if not ok:
+        return _E_BODY_ID, 1, 0, pos, n_slow
+    for fld in range(1, BODY_FIELDS):
+        pos = _skip_blanks(buf, pos, n)
+        if pos == n:
+            return _E_TRUNCATED, 0, 0, pos, n_slow
+        if buf[pos] == _LF:
+            return _E_FIELD_COUNT, 0, 0, pos, n_slow
+        status, end = _scan_check(buf, pos, n)
+        if status == _TOK_BAD:
+            return _E_NON_NUMERIC, fld + 1, 0, pos, n_slow
+        if status == _TOK_SLOW:
+            if n_slow < slow.shape[0]:
+                slow[n_slow, 0] = pos
+                slow[n_slow, 1] = end
+                slow[n_slow, 2] = -1
+                slow[n_slow, 3] = line
+            n_slow += 1
+        pos = end
+    ok, pos = _end_of_line(buf, pos, n)
+    if not ok:
+        return _E_FIELD_COUNT, 0, 0, pos, n_slow
+    return _OK, 0, bid, pos, n_slow
+
+
+@numba.njit(cache=True, inline="always")
+def _joint_lines(buf, pos, n, line, xyz, base, tstate, tbase, slow, n_slow):
+    """The 25 joint lines of a body: ``(code, joint, field, next pos, next line, n_slow)``.
+
+    x, y, z go to ``xyz[base + 3 * joint + axis]``, the trackingState to ``tstate``;
+    the other fields are validated only.
+    """
+    for j in range(NUM_JOINTS):
+        pos = _skip_blanks(buf, pos, n)
+        for fld in range(JOINT_FIELDS):
+            c = buf[pos]
+            if c == _SPACE or c == _TAB or c == _CR:
+                pos = _skip_blanks(buf, pos + 1, n)
+            if pos == n:
+                return _E_TRUNCATED, j, 0, pos, line, n_slow
+            if buf[pos] == _LF:
+                return _E_FIELD_COUNT, j, 0, pos, line, n_slow
+            if fld < 3 or fld == JOINT_FIELDS - 1:
+                status, v, end = _scan_float(buf, pos, n)
+            else:
+                status, end = _scan_check(buf, pos, n)
+                v = 0.0
+            if status == _TOK_OK:
+                if fld < 3:
+                    xyz[base + 3 * j + fld] = v
+                elif fld == JOINT_FIELDS - 1:
+                    if v >= -128.0 and v <= 127.0 and v == np.floor(v):
+                        tstate[tbase + j] = np.int8(v)
+            elif status == _TOK_SLOW:
+                if n_slow < slow.shape[0]:
+                    slow[n_slow, 0] = pos
+                    slow[n_slow, 1] = end
+                    slow[n_slow, 2] = base + 3 * j + fld if fld < 3 else -1
+                    slow[n_slow, 3] = line
+                n_slow += 1
+            else:
+                return _E_NON_NUMERIC, j, fld + 1, pos, line, n_slow
+            pos = end
+        ok, pos = _end_of_line(buf, pos, n)
+        if not ok:
+            return _E_FIELD_COUNT, j, 0, pos, line, n_slow
+        line += 1
+    return _OK, 0, 0, pos, line, n_slow
 
 
 @numba.njit(cache=True)
-def _parse_kernel(buf, slow_cap):
-    """Parse a whole file.
+def _parse_kernel(buf, n, slow_cap):
+    """Parse the ``n`` bytes of a file held in ``buf`` (followed by at least 8 zero bytes).
 
     Returns ``(err, bodies_per_frame, body_frame, body_id, xyz, tstate, n_bodies, slow)``.
-    ``err`` is int64 ``[6]``: code, line, line kind, aux (a count, a field number),
-    frame index, number of slow tokens. ``slow`` is int64 ``[slow_cap, 4]``: start, end,
-    destination (flat index into ``xyz`` or -1), line of every token the caller must
-    parse with ``float()``. Arrays are over-allocated; the caller trims them.
+    ``err`` is int64 ``[6]``: code, line, line kind, aux (a count, a field number, a
+    joint), frame index, number of slow tokens. ``slow`` is int64 ``[slow_cap, 4]``:
+    start, end, destination (flat index into ``xyz`` or -1) and line of every token the
+    caller must parse with ``float()``. Arrays are over-allocated; the caller trims them.
     """
-    n = buf.size
+    buf = _borrowed(buf)
     err = np.zeros(6, dtype=np.int64)
     slow = np.zeros((slow_cap, 4), dtype=np.int64)
     # A body record takes at least 622 bytes (single-character fields); a frame 1 byte.
@@ -390,6 +511,9 @@ def _parse_kernel(buf, slow_cap):
     body_frame = np.zeros(bcap, dtype=np.int32)
     body_id = np.zeros(bcap, dtype=np.int64)
     bpf = np.zeros(0, dtype=np.int32)
+    xyz_w = _borrowed(xyz)
+    tstate_w = _borrowed(tstate)
+    slow_w = _borrowed(slow)
 
     pos = 0
     while pos < n:
@@ -402,139 +526,90 @@ def _parse_kernel(buf, slow_cap):
         err[0] = _E_EMPTY
         return err, bpf, body_frame, body_id, xyz, tstate, 0, slow
 
-    pos = 0
     line = 1
-    frames, pos = _count_line(buf, pos, n, line, _K_FRAMES, -1, err)
-    if frames < 0:
+    code, frames, pos = _count_line(buf, 0, n)
+    if code != _OK:
+        err[0] = code
+        err[1] = line
+        err[2] = _K_FRAMES
+        err[3] = frames
+        err[4] = -1
         return err, bpf, body_frame, body_id, xyz, tstate, 0, slow
     if frames == 0:
-        _set_err(err, _E_ZERO_FRAMES, line, _K_FRAMES, 0, -1)
+        err[0] = _E_ZERO_FRAMES
+        err[1] = line
         return err, bpf, body_frame, body_id, xyz, tstate, 0, slow
     line += 1
     fcap = min(frames, n // 2 + 2)
     bpf = np.zeros(fcap, dtype=np.int32)
     n_slow = 0
     b = 0
+    code = _OK
+    kind = 0
+    aux = 0
+    frame = -1
     for f in range(frames):
+        frame = f
+        kind = _K_BODIES
         if f >= fcap:
-            _set_err(err, _E_TRUNCATED, line, _K_BODIES, 0, f)
+            code = _E_TRUNCATED
             break
-        nb, pos = _count_line(buf, pos, n, line, _K_BODIES, f, err)
-        if nb < 0:
+        code, nb, pos = _count_line(buf, pos, n)
+        if code != _OK:
+            aux = nb
             break
         line += 1
         bpf[f] = nb
         for k in range(nb):
+            kind = _K_BODY
+            aux = k
             if b >= bcap:
-                _set_err(err, _E_TRUNCATED, line, _K_BODY, k, f)
+                code = _E_TRUNCATED
                 break
-            # ---- body line
-            pos = _skip_blanks(buf, pos, n)
-            if pos == n:
-                _set_err(err, _E_TRUNCATED, line, _K_BODY, k, f)
-                break
-            if buf[pos] == _LF:
-                _set_err(err, _E_FIELD_COUNT, line, _K_BODY, k, f)
-                break
-            ok, bid, pos = _scan_body_id(buf, pos, n)
-            if not ok:
-                _set_err(err, _E_BODY_ID, line, _K_BODY, 1, f)
-                break
-            for fld in range(1, BODY_FIELDS):
-                pos = _skip_blanks(buf, pos, n)
-                if pos == n:
-                    _set_err(err, _E_TRUNCATED, line, _K_BODY, k, f)
-                    break
-                if buf[pos] == _LF:
-                    _set_err(err, _E_FIELD_COUNT, line, _K_BODY, k, f)
-                    break
-                status, end = _scan_check(buf, pos, n)
-                if status == _TOK_BAD:
-                    _set_err(err, _E_NON_NUMERIC, line, _K_BODY, fld + 1, f)
-                    break
-                if status == _TOK_SLOW:
-                    if n_slow < slow_cap:
-                        slow[n_slow, 0] = pos
-                        slow[n_slow, 1] = end
-                        slow[n_slow, 2] = -1
-                        slow[n_slow, 3] = line
-                    n_slow += 1
-                pos = end
-            if err[0] != _OK:
-                break
-            ok, pos = _end_of_line(buf, pos, n)
-            if not ok:
-                _set_err(err, _E_FIELD_COUNT, line, _K_BODY, k, f)
+            code, aux, bid, pos, n_slow = _body_line(buf, pos, n, line, slow_w, n_slow)
+            if code != _OK:
                 break
             body_frame[b] = f
             body_id[b] = bid
             line += 1
-            # ---- joint count
-            nj, pos = _count_line(buf, pos, n, line, _K_JOINTS, f, err)
-            if nj < 0:
+            kind = _K_JOINTS
+            code, nj, pos = _count_line(buf, pos, n)
+            if code != _OK:
+                aux = nj
                 break
             if nj != NUM_JOINTS:
-                _set_err(err, _E_JOINT_COUNT, line, _K_JOINTS, nj, f)
+                code = _E_JOINT_COUNT
+                aux = nj
                 break
             line += 1
-            # ---- joint lines
-            base = b * (NUM_JOINTS * 3)
-            for j in range(NUM_JOINTS):
-                pos = _skip_blanks(buf, pos, n)
-                if pos == n:
-                    _set_err(err, _E_TRUNCATED, line, _K_JOINT, j, f)
-                    break
-                for fld in range(JOINT_FIELDS):
-                    pos = _skip_blanks(buf, pos, n)
-                    if pos == n:
-                        _set_err(err, _E_TRUNCATED, line, _K_JOINT, j, f)
-                        break
-                    if buf[pos] == _LF:
-                        _set_err(err, _E_FIELD_COUNT, line, _K_JOINT, j, f)
-                        break
-                    if fld < 3 or fld == JOINT_FIELDS - 1:
-                        status, v, end = _scan_float(buf, pos, n)
-                    else:
-                        status, end = _scan_check(buf, pos, n)
-                        v = 0.0
-                    if status == _TOK_BAD:
-                        _set_err(err, _E_NON_NUMERIC, line, _K_JOINT, fld + 1, f)
-                        break
-                    if status == _TOK_SLOW:
-                        if n_slow < slow_cap:
-                            slow[n_slow, 0] = pos
-                            slow[n_slow, 1] = end
-                            slow[n_slow, 2] = base + j * 3 + fld if fld < 3 else -1
-                            slow[n_slow, 3] = line
-                        n_slow += 1
-                    elif fld < 3:
-                        xyz[base + j * 3 + fld] = v
-                    elif fld == JOINT_FIELDS - 1:
-                        if v >= -128.0 and v <= 127.0 and v == np.floor(v):
-                            tstate[b * NUM_JOINTS + j] = np.int8(v)
-                    pos = end
-                if err[0] != _OK:
-                    break
-                ok, pos = _end_of_line(buf, pos, n)
-                if not ok:
-                    _set_err(err, _E_FIELD_COUNT, line, _K_JOINT, j, f)
-                    break
-                line += 1
-            if err[0] != _OK:
+            kind = _K_JOINT
+            code, j, fld, pos, line, n_slow = _joint_lines(
+                buf, pos, n, line, xyz_w, b * (NUM_JOINTS * 3), tstate_w, b * NUM_JOINTS, slow_w, n_slow
+            )
+            if code != _OK:
+                aux = fld if code == _E_NON_NUMERIC else j
                 break
             b += 1
-        if err[0] != _OK:
+        if code != _OK:
             break
-    if err[0] == _OK:
+    if code == _OK:
         # Only whitespace may follow the last frame.
         while pos < n:
             c = buf[pos]
             if c == _LF:
                 line += 1
             elif not (c == _SPACE or c == _TAB or c == _CR):
-                _set_err(err, _E_TRAILING, line, -1, frames, -1)
+                code = _E_TRAILING
+                kind = -1
+                aux = frames
+                frame = -1
                 break
             pos += 1
+    err[0] = code
+    err[1] = line
+    err[2] = kind
+    err[3] = aux
+    err[4] = frame
     err[5] = n_slow
     return err, bpf, body_frame, body_id, xyz, tstate, b, slow
 
@@ -628,9 +703,12 @@ def parse_ntu_skeleton(data: bytes | bytearray | memoryview | np.ndarray) -> Par
         TypeError: ``data`` is neither bytes-like nor a 1-D uint8 array.
     """
     buf = _as_bytes_array(data)
+    n = int(buf.shape[0])
+    padded = np.zeros(n + _PAD, dtype=np.uint8)
+    padded[:n] = buf
     cap = 16
     while True:
-        err, bpf, body_frame, body_id, xyz, tstate, nb, slow = _parse_kernel(buf, cap)
+        err, bpf, body_frame, body_id, xyz, tstate, nb, slow = _parse_kernel(padded, n, cap)
         n_slow = int(err[5])
         if n_slow <= cap:
             break

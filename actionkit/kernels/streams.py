@@ -128,28 +128,46 @@ def _motion_ragged_kernel(x, starts, frames, out):
 
 
 @njit(cache=True)
-def _bone_rows(x, parents, out, begin, end):
-    # x, out: [N, M, V, C]; rows begin..end-1.
-    nb = x.shape[1]
-    nv = x.shape[2]
-    nc = x.shape[3]
-    for t in range(begin, end):
-        for m in range(nb):
-            for v in range(nv):
-                p = parents[v]
-                for c in range(nc):
-                    out[t, m, v, c] = x[t, m, v, c] - x[t, m, p, c]
+def _bone_index(parents, num_channels):
+    # Flat source index of every (joint, channel) entry's parent entry within a frame row.
+    nv = parents.shape[0]
+    idx = np.empty(nv * num_channels, dtype=np.int64)
+    for v in range(nv):
+        for c in range(num_channels):
+            idx[v * num_channels + c] = parents[v] * num_channels + c
+    return idx
+
+
+@njit(cache=True)
+def _bone_rows(xf, idx, out, begin, end):
+    # xf, out: [N * M, V * C] rows; idx: [V * C] parent entry of each entry.
+    # Gather first, then subtract: the second loop is contiguous and vectorises.
+    k = idx.shape[0]
+    for r in range(begin, end):
+        for i in range(k):
+            out[r, i] = xf[r, idx[i]]
+        for i in range(k):
+            out[r, i] = xf[r, i] - out[r, i]
 
 
 @njit(cache=True)
 def _bone_kernel(x, parents, out):
-    _bone_rows(x, parents, out, 0, x.shape[0])
+    rows = x.shape[0] * x.shape[1]
+    k = x.shape[2] * x.shape[3]
+    idx = _bone_index(parents, x.shape[3])
+    _bone_rows(x.reshape(rows, k), idx, out.reshape(rows, k), 0, rows)
 
 
 @njit(cache=True)
 def _bone_ragged_kernel(x, parents, starts, frames, out):
+    nb = x.shape[1]
+    rows = x.shape[0] * nb
+    k = x.shape[2] * x.shape[3]
+    idx = _bone_index(parents, x.shape[3])
+    xf = x.reshape(rows, k)
+    of = out.reshape(rows, k)
     for b in range(starts.shape[0]):
-        _bone_rows(x, parents, out, starts[b], starts[b] + frames[b])
+        _bone_rows(xf, idx, of, starts[b] * nb, (starts[b] + frames[b]) * nb)
 
 
 def motion(joint: np.ndarray) -> np.ndarray:

@@ -29,6 +29,15 @@ class SampleError(Exception):
         self.reason = reason
 
 
+class SampleNote(UserWarning):
+    """Something a user should know about a stored sample that is no reason to skip it.
+
+    Sources issue it with ``warnings.warn(SampleNote(text))`` from ``read`` (a PKU-MMD
+    label that runs past its sequence, a body-selection fallback); the pipeline collects
+    it with the sample's name and path into the report and the store's attributes.
+    """
+
+
 @dataclass(frozen=True)
 class SampleRef:
     """One sample of a raw dataset, as found by a scan.
@@ -59,6 +68,18 @@ class Skip:
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "path": self.path, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note on a stored sample (see :class:`SampleNote`)."""
+
+    name: str
+    path: str
+    note: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "path": self.path, "note": self.note}
 
 
 @dataclass
@@ -92,6 +113,10 @@ class SkeletonSource(abc.ABC):
         max_bodies: Bodies per frame in the stored streams (M).
         classes: Class names, index = label.
         id_fields: Names of the integer id fields every :class:`SampleRef` carries.
+
+    Instance attribute:
+        warnings: Problems that drop no sample (a missing split file, ...), filled by
+            ``scan`` and ``splits``; recorded in the store's attributes.
     """
 
     dataset: str
@@ -99,6 +124,7 @@ class SkeletonSource(abc.ABC):
     max_bodies: int
     classes: tuple[str, ...]
     id_fields: tuple[str, ...]
+    warnings: list[str] | tuple[str, ...] = ()
 
     @abc.abstractmethod
     def scan(self) -> ScanResult:

@@ -10,15 +10,16 @@ NTU-60 cross-subject and cross-view, NTU-120 cross-subject and cross-setup.
 from __future__ import annotations
 
 import re
+import warnings
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from actionkit.kernels.bodies import BODY_MODES, select_bodies
+from actionkit.kernels.bodies import BODY_MODES, select_bodies_with_notes
 from actionkit.kernels.skeleton_text import SkeletonFormatError, parse_ntu_skeleton
 from actionkit.layouts import NTU25
-from actionkit.sources.base import SampleError, SampleRef, ScanResult, SkeletonSource, Skip
+from actionkit.sources.base import SampleError, SampleNote, SampleRef, ScanResult, SkeletonSource, Skip
 from actionkit.sources.ntu_classes import NTU60_CLASSES, NTU120_CLASSES
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
 
@@ -174,10 +175,12 @@ class NTUSource(SkeletonSource):
             parsed = parse_ntu_skeleton(data)
         except SkeletonFormatError as exc:
             raise SampleError(str(exc)) from exc
-        joints = select_bodies(parsed, self.bodies, self.max_bodies)
-        if len(joints) == 0:
+        selection = select_bodies_with_notes(parsed, self.bodies, self.max_bodies)
+        for note in selection.notes:
+            warnings.warn(SampleNote(note), stacklevel=2)
+        if len(selection.joints) == 0:
             raise SampleError("no frame with a body")
-        return joints
+        return selection.joints
 
     def splits(self, names: np.ndarray, ids: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
         return ntu_splits(self.variant, ids)

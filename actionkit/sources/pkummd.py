@@ -33,7 +33,7 @@ import numpy as np
 from actionkit.kernels.bodies import BODY_MODES, select_bodies
 from actionkit.kernels.skeleton_text import ParsedSkeleton
 from actionkit.layouts import get_layout
-from actionkit.sources.base import SampleError, SampleRef, ScanResult, SkeletonSource, Skip
+from actionkit.sources.base import SampleError, SampleNote, SampleRef, ScanResult, SkeletonSource, Skip
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
 
 #: The 51 PKU-MMD actions in id order (action_id 1 -> index 0). The official list is the
@@ -67,7 +67,7 @@ _LABEL_LINE = re.compile(r"^\s*-?\d+\s*,\s*-?\d+\s*,\s*-?\d+\s*,\s*-?\d+\s*,?\s*
 _SPLIT_HEADER = re.compile(r"^\s*(training|validat\w*|test\w*)\b[^:]*:(.*)$", re.IGNORECASE)
 
 
-class ClipTruncatedWarning(UserWarning):
+class ClipTruncatedWarning(SampleNote):
     """A label's end frame lies beyond its sequence; the clip was cut at the sequence end."""
 
 

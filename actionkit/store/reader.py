@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import zarr
 
 from actionkit.layouts import Layout
 from actionkit.store.errors import IncompleteStoreError, SchemaVersionError, StoreError
+from actionkit.store.shards import load_sharded
 from actionkit.store.schema import ATTRS_KEY, SAMPLES_GROUP, SCHEMA_VERSION, SPLITS_GROUP
 
 
@@ -96,8 +98,15 @@ class Store:
         return self._group[name]
 
     def load_stream(self, name: str) -> np.ndarray:
-        """A whole per-frame stream read into memory, ``[total_frames, ...]``."""
-        return self.stream(name)[:]
+        """A whole per-frame stream read into memory, ``[total_frames, ...]``.
+
+        Uses the direct shard decoder (:mod:`actionkit.store.shards`: threads, every
+        checksum verified) when the array has the writer's layout, else zarr-python.
+        """
+        arr = self.stream(name)
+        meta = json.loads((self.path / name / "zarr.json").read_text())
+        fast = load_sharded(self.path / name, meta)
+        return arr[:] if fast is None else fast
 
     def frames_of(self, index: int) -> slice:
         """The rows of sample ``index`` in every per-frame stream."""

@@ -81,7 +81,7 @@ def stream_codecs(typesize: int) -> dict:
     """
     return {
         "compressors": [
-            zc.BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle", typesize=typesize),
+            zc.BloscCodec(cname="lz4", clevel=5, shuffle="shuffle", typesize=typesize),
             zc.Crc32cCodec(),
         ],
     }

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from actionkit.sources.base import Skip
+from actionkit.sources.base import Note, Skip
 from actionkit.store.errors import StoreError, StoreExistsError
 from actionkit.store.schema import (
     ATTRS_KEY,
@@ -103,7 +103,9 @@ class StoreWriter:
         self._journal = self.path / JOURNAL_DIR
         self._columns: dict[str, list] = {f: [] for f in ("name", "label", *self.id_fields, "frames", "start")}
         self._skips: list[Skip] = []
-        self._pending: list[tuple[str, Any]] = []  # ("sample", (row, end)) or ("skip", Skip), uncommitted
+        self._notes: list[Note] = []
+        # Uncommitted entries in scan order: ("sample", (row, end)), ("skip", Skip), ("note", Note).
+        self._pending: list[tuple[str, Any]] = []
         self._buffers: dict[str, list[np.ndarray]] = {s.name: [] for s in streams}
         self._buffered = 0
         self.refs_done = 0
@@ -152,7 +154,7 @@ class StoreWriter:
             return False
         self.refs_done = state["refs_done"]
         self._frames_committed = self._frames_written = state["frames_committed"]
-        rows, skips = state["rows"], state["skips"]
+        rows, skips, notes = state["rows"], state["skips"], state.get("notes", 0)
         kept: list[str] = []
         with open(self._journal / "rows.jsonl") as fh:
             for line in fh:
@@ -164,6 +166,9 @@ class StoreWriter:
                 elif entry["type"] == "skip" and skips > 0:
                     skips -= 1
                     self._skips.append(Skip(**entry["skip"]))
+                elif entry["type"] == "note" and notes > 0:
+                    notes -= 1
+                    self._notes.append(Note(**entry["note"]))
                 else:
                     continue
                 kept.append(line)
@@ -195,6 +200,10 @@ class StoreWriter:
         """Record a sample left out (it advances the scan position like a sample)."""
         self._pending.append(("skip", skip))
         self.refs_done += 1
+
+    def add_note(self, note: Note) -> None:
+        """Record a note on the sample added last (committed with it)."""
+        self._pending.append(("note", note))
 
     # ---------------------------------------------------------------- flushing
     def flush(self) -> None:
@@ -232,9 +241,12 @@ class StoreWriter:
                     col.append(row[key])
                 self._frames_committed = sample_end
                 lines.append(json.dumps({"type": "sample", "row": row}) + "\n")
-            else:
+            elif kind == "skip":
                 self._skips.append(item)
                 lines.append(json.dumps({"type": "skip", "skip": item.as_dict()}) + "\n")
+            else:
+                self._notes.append(item)
+                lines.append(json.dumps({"type": "note", "note": item.as_dict()}) + "\n")
             done += 1
         if not done:
             return
@@ -255,6 +267,7 @@ class StoreWriter:
                 "frames_committed": self._frames_committed,
                 "rows": self._committed_rows,
                 "skips": self._committed_skips,
+                "notes": len(self._notes),
             },
         )
 
@@ -271,6 +284,10 @@ class StoreWriter:
     @property
     def skips(self) -> list[Skip]:
         return list(self._skips) + [item for kind, item in self._pending if kind == "skip"]
+
+    @property
+    def notes(self) -> list[Note]:
+        return list(self._notes) + [item for kind, item in self._pending if kind == "note"]
 
     def finish(self, splits: dict[str, dict[str, np.ndarray]] | None, attrs: dict[str, Any]) -> None:
         """Write what is buffered, the sample fields, the splits and, last, the attributes.

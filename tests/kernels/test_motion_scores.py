@@ -46,7 +46,9 @@ def test_absent_second_body_scales_but_keeps_ranking():
     one = np.random.default_rng(1).standard_normal((30, 1, 25, 3)).astype(np.float32)
     two = np.concatenate([one, np.zeros_like(one)], axis=1)
     np.testing.assert_allclose(motion_scores(two), motion_scores(one) / 2, rtol=1e-6)
-    np.testing.assert_array_equal(topk_frames(motion_scores(two), 10), topk_frames(motion_scores(one), 10))
+    np.testing.assert_array_equal(
+        topk_frames(motion_scores(two), 10), topk_frames(motion_scores(one), 10)
+    )
 
 
 def test_batch_matches_single():

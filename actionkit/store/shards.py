@@ -1,0 +1,119 @@
+"""Whole-stream reads at disk speed: a direct decoder of the store's sharded arrays.
+
+zarr-python reads a sharded array through an asyncio/thread pipeline that adds a large
+per-chunk overhead (about 300-450 MB/s here). Loading a whole stream into memory is
+the common case for training, so for arrays whose codecs are exactly the ones the
+writer uses (``sharding_indexed`` over ``bytes`` -> ``blosc`` -> ``crc32c``, index
+``bytes`` -> ``crc32c`` at the end; see ``docs/store.md``) this module reads the shard
+objects itself: it parses each shard index, checks every CRC-32C, and decodes the inner
+chunks on a thread pool straight into the output array (Blosc releases the GIL).
+Anything else returns ``None`` and the caller falls back to zarr-python.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from crc32c import crc32c
+from numcodecs import Blosc
+
+from actionkit.store.errors import StoreError
+
+_EMPTY = np.uint64(2**64 - 1)
+
+
+def _layout(meta: dict) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """(shard shape, inner chunk shape) if ``meta`` (an array's zarr.json) is the writer's layout."""
+    codecs = meta.get("codecs", [])
+    if meta.get("zarr_format") != 3 or len(codecs) != 1 or codecs[0]["name"] != "sharding_indexed":
+        return None
+    if meta.get("chunk_key_encoding", {}).get("configuration", {}).get("separator", "/") != "/":
+        return None
+    cfg = codecs[0]["configuration"]
+    inner = [c["name"] for c in cfg["codecs"]]
+    index = [c["name"] for c in cfg["index_codecs"]]
+    little = all(c.get("configuration", {}).get("endian", "little") == "little"
+                 for c in cfg["codecs"] + cfg["index_codecs"] if c["name"] == "bytes")
+    if inner != ["bytes", "blosc", "crc32c"] or index != ["bytes", "crc32c"] or not little:
+        return None
+    if cfg.get("index_location", "end") != "end":
+        return None
+    shard = tuple(meta["chunk_grid"]["configuration"]["chunk_shape"])
+    chunk = tuple(cfg["chunk_shape"])
+    if any(c != s for c, s in zip(chunk[1:], shard[1:])) or shard[0] % chunk[0]:
+        return None  # only frame-axis chunking, as the writer makes
+    return shard, chunk
+
+
+def _checked(data: bytes | memoryview, what: str) -> memoryview:
+    """Strip and verify a trailing little-endian CRC-32C."""
+    view = memoryview(data)
+    if len(view) < 4 or crc32c(view[:-4]) != int.from_bytes(view[-4:], "little"):
+        raise StoreError(f"{what}: checksum mismatch (the data is corrupted)")
+    return view[:-4]
+
+
+def load_sharded(array_dir: Path, meta: dict, workers: int | None = None) -> np.ndarray | None:
+    """Read a whole array written by the store writer, or return None if it is not one.
+
+    Args:
+        array_dir: The array's folder (holding ``zarr.json`` and ``c/``).
+        meta: The array's parsed ``zarr.json``.
+        workers: Decoding threads (default: all cores).
+
+    Raises:
+        StoreError: a checksum mismatch or a malformed shard (the message names it).
+    """
+    layout = _layout(meta)
+    if layout is None:
+        return None
+    (shard_frames, *frame_shape), (chunk_frames, *_) = layout
+    shape = tuple(meta["shape"])
+    dtype = np.dtype(meta["data_type"]).newbyteorder("<")
+    out = np.zeros(shape, dtype=dtype)
+    total = shape[0]
+    per_shard = shard_frames // chunk_frames
+    chunk_bytes = chunk_frames * int(np.prod(frame_shape)) * dtype.itemsize
+    index_bytes = per_shard * 16 + 4
+    blosc = Blosc()
+    jobs: list[tuple[int, memoryview, str]] = []
+
+    suffix = "/".join("0" for _ in frame_shape)
+    for s in range((total + shard_frames - 1) // shard_frames):
+        path = array_dir / "c" / str(s) / suffix
+        if not path.exists():
+            continue  # an all-fill-value shard is not written
+        data = path.read_bytes()
+        if len(data) < index_bytes:
+            raise StoreError(f"{path}: shard shorter than its index")
+        index = np.frombuffer(_checked(data[-index_bytes:], f"{path} (shard index)"), dtype="<u8").reshape(per_shard, 2)
+        for c, (offset, nbytes) in enumerate(index):
+            if offset == _EMPTY:
+                continue
+            start = s * shard_frames + c * chunk_frames
+            if start >= total or offset + nbytes > len(data) - index_bytes:
+                raise StoreError(f"{path}: inner chunk {c} lies outside the shard")
+            jobs.append((start, memoryview(data)[int(offset):int(offset + nbytes)], f"{path} chunk {c}"))
+
+    flat = out.reshape(total, -1)
+
+    def decode(job: tuple[int, memoryview, str]) -> None:
+        start, blob, what = job
+        payload = _checked(blob, what)
+        rows = min(chunk_frames, total - start)
+        if rows == chunk_frames:  # decode straight into the output
+            target = flat[start:start + rows]
+            if blosc.decode(payload, out=target).nbytes != chunk_bytes:
+                raise StoreError(f"{what}: decodes to the wrong size")
+            return
+        raw = blosc.decode(payload)
+        if len(raw) != chunk_bytes:
+            raise StoreError(f"{what}: decodes to {len(raw)} bytes, expected {chunk_bytes}")
+        flat[start:start + rows] = np.frombuffer(raw, dtype=dtype).reshape(chunk_frames, -1)[:rows]
+
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        list(pool.map(decode, jobs))
+    return out.astype(dtype.newbyteorder("="), copy=False)
