@@ -158,7 +158,7 @@ def _borrowed(typingctx, arr):
 
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _skip_blanks(buf, pos, n):
     """Skip spaces, tabs and carriage returns (not line feeds)."""
     while pos < n:
@@ -181,7 +181,7 @@ def _token_end(buf, pos, n):
     return pos
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _load8(buf, i):
     """Bytes ``buf[i:i+8]`` as a little-endian uint64 (the buffer is padded by 8+ bytes)."""
     w = np.uint64(buf[i])
@@ -195,7 +195,7 @@ def _load8(buf, i):
     return w
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _digit_run8(buf, i):
     """Length (0-8) and value of the run of ASCII digits at ``buf[i:i+8]``.
 
@@ -289,7 +289,7 @@ def _lex_number(buf, pos, n):
     return True, neg, m, int_digits, frac_digits, ex, i
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@numba.njit(cache=True, error_model="numpy")
 def _scan_float(buf, pos, n):
     """Scan a number and compute its value.
 
@@ -317,7 +317,7 @@ def _scan_float(buf, pos, n):
     return _TOK_OK, v, end
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _scan_check(buf, pos, n):
     """Validate a number whose value is not kept. Returns ``(status, end)``.
 
@@ -382,7 +382,7 @@ def _scan_body_id(buf, pos, n):
     return True, v, i
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _end_of_line(buf, pos, n):
     """After the last expected field: ``(ok, next line start)``; ok is False if more fields follow."""
     pos = _skip_blanks(buf, pos, n)

@@ -133,6 +133,7 @@ def verify_store(path: str | Path, *, block_frames: int = 262144) -> VerifyRepor
     report.checked.append(f"splits {sorted(store.splits)}: sorted, in range, disjoint")
 
     parents = np.asarray(store.layout.parents)
+    unreadable: set[str] = set()
     for name in store.stream_names:
         arr = store.stream(name)
         if arr.shape[0] != total:
@@ -144,22 +145,24 @@ def verify_store(path: str | Path, *, block_frames: int = 262144) -> VerifyRepor
                 block = arr[lo:lo + block_frames]
             except Exception as exc:  # a checksum or decoding failure
                 report.problems.append(f"stream {name}: frames {lo}-{lo + block_frames} unreadable ({exc})")
+                unreadable.add(name)
                 break
             nonfinite += int((~np.isfinite(block)).sum())
         if nonfinite:
             report.problems.append(f"stream {name}: {nonfinite} non-finite values")
     report.checked.append(f"streams {list(store.stream_names)}: {total} frames read, checksums and finiteness")
 
-    if "joint" in store.stream_names and ({"motion", "bone"} & set(store.stream_names)):
-        _check_derived(store, parents, block_frames, report)
+    derived = [s for s in ("motion", "bone") if s in store.stream_names and s not in unreadable]
+    if "joint" in store.stream_names and "joint" not in unreadable and derived:
+        _check_derived(store, parents, derived, block_frames, report)
     return report
 
 
-def _check_derived(store: Store, parents: np.ndarray, block_frames: int, report: VerifyReport) -> None:
+def _check_derived(store: Store, parents: np.ndarray, derived: list[str], block_frames: int,
+                   report: VerifyReport) -> None:
     """Recompute motion and bone from joint, sample by sample, in blocks of whole samples."""
     start = store.samples["start"].astype(np.int64)
     frames = store.samples["frames"].astype(np.int64)
-    derived = [s for s in ("motion", "bone") if s in store.stream_names]
     i, n = 0, len(store)
     while i < n:
         j = i
