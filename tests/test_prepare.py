@@ -216,3 +216,22 @@ def test_notes_on_stored_samples_reach_the_report_and_attributes(tmp_path):
     assert store.sample(0)["frames"] == 6
     assert store.attrs["notes"][0]["name"] == "S001C001P001R001A001"
     assert store.attrs["counts"]["notes"] == 1
+
+
+def test_full_real_nwucla_set_end_to_end(tmp_path):
+    from actionkit.sources.nwucla import NWUCLASource
+    from actionkit.store.inspect import verify_store
+
+    raw = real_path("nw_ucla", "all_sqe")
+    report = prepare(NWUCLASource([raw]), tmp_path / "nwucla.zarr", workers=2)
+    assert report.samples == 1484 and not report.skipped
+    assert report.splits == {"xview": {"train": 1020, "test": 464}}
+    store = open_store(tmp_path / "nwucla.zarr")
+    assert store.stream("joint").shape[1:] == (1, 20, 3)
+    views = store.samples["view"]
+    assert [int((views == v).sum()) for v in (1, 2, 3)] == [516, 504, 464]
+    assert 1 <= store.samples["frames"].min() and store.samples["frames"].max() == 201
+    first = store.sample(0)
+    raw_first = json.loads((raw / f"{first['name']}.json").read_text())
+    np.testing.assert_array_equal(first["joint"][:, 0], np.asarray(raw_first["skeletons"], dtype=np.float32))
+    assert verify_store(tmp_path / "nwucla.zarr").ok

@@ -14,9 +14,13 @@ choosing them, reproduced here and named by the pipeline that introduced them:
     ``std(x) + std(y) + std(z)`` (population std over all joints of its non-zero frames; a
     frame is non-zero when its coordinates do not sum to 0; no such frame: energy 0).
     The ``max_bodies`` slots of highest energy are kept in descending order; ties go as
-    ``energy.argsort()[::-1]`` does for the reference's 4-element array (stable ascending
-    sort, reversed: among equal energies the higher slot comes first). Float64 throughout,
-    like the reference (which parses with ``float()`` into a float64 array).
+    ``energy.argsort()[::-1]`` went for the reference's 4-element array when it was
+    written (NumPy's quicksort sorted small arrays by insertion, i.e. stably; reversed:
+    among equal energies the higher slot comes first). NumPy 2 on AVX2/AVX-512 machines
+    dispatches ``argsort`` to a SIMD sort that is not stable (``[1, 1, 0, 0]`` gives
+    ``[3, 2, 1, 0]``), so the reference itself now breaks ties by machine; ties only occur
+    between zero-energy or identical slots. Float64 throughout, like the reference (which
+    parses with ``float()`` into a float64 array).
 
 ``tracked`` (SGN / CTR-GCN / PYSKL, ``get_raw_skes_data.py`` + ``get_raw_denoised_data.py``)
     Bodies are grouped into tracks by ``bodyID`` after frames without bodies are dropped,
@@ -40,7 +44,7 @@ import numpy as np
 
 from actionkit.kernels.skeleton_text import NUM_JOINTS, ParsedSkeleton
 
-__all__ = ["BODY_MODES", "BodySelection", "select_bodies", "select_bodies_with_notes"]
+__all__ = ["BODY_MODES", "BodySelection", "select_bodies", "select_bodies_with_notes", "slot_energies"]
 
 # Denoising thresholds of get_raw_denoised_data.py.
 NOISE_LEN_THRES = 11  # a track of <= 11 records is noise

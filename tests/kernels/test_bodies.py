@@ -19,9 +19,12 @@ LAYOUT[0] = (-1.0, -1.0)
 LAYOUT[1] = (1.0, 1.0)
 
 
-def pose(cx: float, cy: float = 0.0, *, noisy: bool = False, z: float = 3.0) -> np.ndarray:
-    """One body: upright (x-extent 0.4, y-extent 1.6), or spread-noisy (x 2.0, y 0.6)."""
+def pose(cx: float, cy: float = 0.0, *, noisy: bool = False, z: float = 3.0, ratio: float | None = None) -> np.ndarray:
+    """One body: upright (x-extent 0.4, y-extent 1.6), or spread-noisy (x 2.0, y 0.6);
+    or with x-extent = ``ratio`` * y-extent."""
     sx, sy = (1.0, 0.3) if noisy else (0.2, 0.8)
+    if ratio is not None:
+        sx, sy = 0.8 * ratio, 0.8
     xyz = np.empty((25, 3))
     xyz[:, 0] = cx + sx * LAYOUT[:, 0]
     xyz[:, 1] = cy + sy * LAYOUT[:, 1]
@@ -29,10 +32,17 @@ def pose(cx: float, cy: float = 0.0, *, noisy: bool = False, z: float = 3.0) -> 
     return xyz
 
 
-def track(body_id: int, frames, amp: float, noisy=(), offset: float = 0.0) -> dict[int, tuple[int, np.ndarray]]:
-    """A body seen at ``frames``, swaying along x with amplitude ``amp``."""
+def track(body_id: int, frames, amp: float, noisy=(), offset: float = 0.0, ratios=None) -> dict[int, tuple[int, np.ndarray]]:
+    """A body seen at ``frames``, swaying along x with amplitude ``amp``.
+
+    ``ratios`` (optional, one per frame) sets each frame's x-extent / y-extent instead.
+    """
     noisy = set(noisy)
-    return {int(t): (body_id, pose(offset + amp * np.sin(0.7 * t), noisy=t in noisy)) for t in frames}
+    out = {}
+    for i, t in enumerate(frames):
+        ratio = None if ratios is None else float(ratios[i])
+        out[int(t)] = (body_id, pose(offset + amp * np.sin(0.7 * t), noisy=t in noisy, ratio=ratio))
+    return out
 
 
 def make_parsed(frames: list[list[tuple[int, np.ndarray]]]) -> ParsedSkeleton:
@@ -171,9 +181,12 @@ def random_parsed(rng: np.random.Generator) -> ParsedSkeleton:
         if rng.random() < 0.4:  # vanishes for a while
             gap = int(rng.integers(start, start + length))
             frames = frames[(frames < gap) | (frames >= gap + int(rng.integers(1, 10)))]
-        noise_rate = rng.choice([0.0, 0.3, 0.6, 0.8, 1.0])
-        noisy = frames[rng.random(len(frames)) < noise_rate]
-        tracks.append(track(72057594037944700 + k, frames, float(rng.uniform(0.01, 1.0)), noisy, float(rng.normal())))
+        # x-extent / y-extent per frame, noisy (> 0.8) at a rate chosen per track
+        noise_rate = rng.choice([0.0, 0.3, 0.6, 0.75, 1.0])
+        noisy = rng.random(len(frames)) < noise_rate
+        ratios = np.where(noisy, rng.uniform(0.8, 1.6, len(frames)), rng.uniform(0.3, 0.8, len(frames)))
+        amp, offset = float(rng.uniform(0.01, 1.0)), float(rng.normal())
+        tracks.append(track(72057594037944700 + k, frames, amp, (), offset, ratios))
     frames_list = []
     for t in range(n_frames):
         here = [tr[t] for tr in tracks if t in tr]
@@ -222,7 +235,7 @@ def test_first_keeps_every_frame_and_file_order():
 def test_energy_picks_slots_2_and_0_of_3():
     frames = []
     for t in range(12):
-        medium = pose(0.3 * np.sin(t), z=3.0) * [1.0, 1.0, 1.0]
+        medium = pose(0.3 * np.sin(t))
         small = pose(0.0) * 0.1
         large = pose(1.5 * np.cos(t)) * 2.0
         frames.append([(1, medium), (2, small), (3, large)])
@@ -326,6 +339,40 @@ def test_tracked_places_reappearing_track_at_true_frames():
             assert not sel.joints[t, 1].any()
 
 
+def test_tracked_interval_ends_at_the_true_last_frame():
+    main = track(1, range(60), 2.0)
+    gappy = track(2, list(range(0, 12)) + list(range(40, 52)), 1.0, offset=2.0)  # actor 2: [0, 51]
+    # The reference's contiguous interval would end gappy at frame 23 and let this in:
+    late = track(3, range(30, 46), 0.5, offset=4.0)
+    out = select_bodies(assemble(60, main, gappy, late), "tracked")
+    for t in range(60):
+        if t in gappy:
+            np.testing.assert_array_equal(out[t, 1], f32(gappy[t][1]))
+        else:
+            assert not out[t, 1].any()
+
+
+def test_tracked_equal_motion_keeps_first_appearance_order():
+    # Dyadic coordinates with exactly representable means: x and y identical, z shifted
+    # by exactly 2, so the two tracks' motions tie exactly.
+    half = np.round(np.random.default_rng(1).uniform(-1, 1, size=(12, 2)) * 64) / 64
+    layout = np.concatenate([half, -half, np.zeros((1, 2))])  # columns sum to 0
+    frames = []
+    for t in range(20):
+        a = np.zeros((25, 3))
+        a[:, 0] = 0.25 * layout[:, 0] + (t % 4) / 8
+        a[:, 1] = layout[:, 1]
+        a[:, 2] = 3.0 + layout[:, 0] / 4
+        b = a.copy()
+        b[:, 2] += 2.0
+        frames.append([(5, a), (7, b)] if t == 0 else [(7, b), (5, a)])
+    out = select_bodies(make_parsed(frames), "tracked")
+    a_rows = np.stack([dict(f)[5] for f in frames])
+    b_rows = np.stack([dict(f)[7] for f in frames])
+    np.testing.assert_array_equal(out[:, 0], f32(a_rows))  # bodyID 5 appeared first
+    np.testing.assert_array_equal(out[:, 1], f32(b_rows))
+
+
 def test_tracked_removes_empty_frames_and_frames_of_dropped_tracks():
     actor = track(10, range(0, 20), 0.5)
     ghost = track(11, range(25, 30), 0.5)  # dropped by length; frames 20-24 have no body
@@ -340,21 +387,22 @@ def test_tracked_removes_empty_frames_and_frames_of_dropped_tracks():
 
 
 def test_tracked_actor_2_virtual_interval_quirk():
-    a = track(1, range(0, 50), 2.0)
-    b = track(2, range(10, 31), 1.0, offset=2.0)
-    c = track(3, range(20, 41), 0.5, offset=4.0)
-    d = track(4, range(35, 46), 0.25, offset=6.0)
-    d.update(track(4, [46], 0.25, offset=6.0))  # 12 records: survives the length filter
-    out = select_bodies(assemble(50, d, c, b, a), "tracked")
-    assert out.shape == (50, 2, 25, 3)
-    for t in range(50):
+    # Actor 2 starts from the virtual interval [0, 0]: its start stays 0.
+    a = track(1, range(0, 60), 2.0)
+    b = track(2, range(20, 41), 1.0, offset=2.0)  # -> actor 2, whose interval becomes [0, 40]
+    c = track(3, range(30, 51), 0.5, offset=4.0)  # overlaps actor 1 and actor 2: dropped
+    d = track(4, range(45, 57), 0.25, offset=6.0)  # 12 frames after 40: actor 2
+    e = track(5, range(2, 16), 0.1, offset=8.0)  # before b, but inside [0, 40]: dropped
+    out = select_bodies(assemble(60, e, d, c, b, a), "tracked")
+    assert out.shape == (60, 2, 25, 3)
+    for t in range(60):
         np.testing.assert_array_equal(out[t, 0], f32(a[t][1]))
         if t in b:
             np.testing.assert_array_equal(out[t, 1], f32(b[t][1]))
         elif t in d:
             np.testing.assert_array_equal(out[t, 1], f32(d[t][1]))
         else:
-            assert not out[t, 1].any()  # c overlaps both actors: dropped
+            assert not out[t, 1].any()
 
 
 def test_tracked_spread_step_stops_at_the_last_track():

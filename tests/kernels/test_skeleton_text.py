@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -264,6 +266,16 @@ def test_frames_without_bodies_and_more_than_two_bodies():
     assert parsed.num_bodies == 5
     all_empty = parse_ntu_skeleton(b"2\r\n0\r\n0\r\n")
     assert all_empty.frames == 2 and all_empty.num_bodies == 0 and all_empty.xyz.shape == (0, 25, 3)
+
+
+def test_nothing_compiles_at_import():
+    code = (
+        "import numba\n"
+        "import actionkit.kernels.skeleton_text as st, actionkit.kernels.bodies as kb\n"
+        "kernels = [v for m in (st, kb) for v in vars(m).values() if isinstance(v, numba.core.dispatcher.Dispatcher)]\n"
+        "assert len(kernels) > 5 and not any(k.signatures for k in kernels), kernels\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
 
 def test_rejects_wrong_input_types():
