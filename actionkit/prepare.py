@@ -12,6 +12,7 @@ import multiprocessing as mp
 import os
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,17 +98,39 @@ def _read_in_worker(ref: SampleRef) -> ReadResult:
     return joints, None, notes
 
 
+#: Samples per task sent to a worker, and tasks in flight per worker: enough to keep
+#: every worker busy, few enough that results waiting for the writer stay bounded
+#: (about ``workers * IN_FLIGHT * BATCH`` samples, a few tens of MB).
+BATCH = 8
+IN_FLIGHT = 4
+
+
+def _read_batch(refs: list[SampleRef]) -> list[ReadResult]:
+    return [_read_in_worker(ref) for ref in refs]
+
+
 def _results(source: SkeletonSource, refs: list[SampleRef], workers: int) -> Iterator[ReadResult]:
-    """Read every reference, in order, on ``workers`` processes (0 or 1: in-process)."""
+    """Read every reference, in order, on ``workers`` processes (0 or 1: in-process).
+
+    Unlike ``Pool.imap``, at most ``workers * IN_FLIGHT`` batches are outstanding, so a
+    writer slower than the parsers never lets results pile up in memory.
+    """
     global _worker_source
     _worker_source = source
     if workers <= 1 or len(refs) < 2 * workers:
         for ref in refs:
             yield _read_in_worker(ref)
         return
+    batches = (refs[i:i + BATCH] for i in range(0, len(refs), BATCH))
     ctx = mp.get_context("fork")
     with ctx.Pool(workers) as pool:
-        yield from pool.imap(_read_in_worker, refs, chunksize=8)
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(_read_batch, (batch,)))
+            if len(pending) >= workers * IN_FLIGHT:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
 
 
 def prepare(

@@ -103,6 +103,10 @@ def main() -> None:
             t = time.perf_counter()
             joint = store.load_stream("joint")
             load_s = time.perf_counter() - t
+            t = time.perf_counter()
+            copied = joint.copy()  # the ceiling: memory bandwidth into a fresh array
+            copy_s = time.perf_counter() - t
+            del copied
             joint_disk = disk_size(out / "joint")
             rows.append({
                 "files": n,
@@ -119,6 +123,7 @@ def main() -> None:
                 "load_joint_mb_per_s": joint.nbytes / load_s / 1e6,
                 "load_joint_disk_mb_per_s": joint_disk / load_s / 1e6,
                 "read_joint_files_mb_per_s": joint_disk / disk_s / 1e6,
+                "copy_joint_mb_per_s": joint.nbytes / copy_s / 1e6,
             })
             del joint
             for link in raw.iterdir():
@@ -136,13 +141,13 @@ def main() -> None:
     print(f"input: {len(pool)} generated files (mean {result['pool_mean_frames']:.0f} frames) "
           f"linked under NTU names; {args.workers} workers")
     header = (f"{'files':>8} {'files/s':>8} {'text MB/s':>9} {'peak main MB':>12} {'peak worker MB':>14} "
-              f"{'joint/padded':>12} {'store MB':>9} {'load joint MB/s':>15} {'(on disk MB/s)':>14} {'read files MB/s':>15}")
+              f"{'joint/padded':>12} {'store MB':>9} {'load joint MB/s':>15} {'(on disk MB/s)':>14} {'read files MB/s':>15} {'np.copy MB/s':>12}")
     print(header)
     for r in rows:
         print(f"{r['files']:>8} {r['files_per_s']:>8.0f} {r['text_mb_per_s']:>9.1f} {r['peak_rss_main_mb']:>12.0f} "
               f"{r['peak_rss_worker_mb']:>14.0f} {r['joint_vs_padded']:>12.1%} {r['store_bytes'] / 1e6:>9.1f} "
               f"{r['load_joint_mb_per_s']:>15.0f} {r['load_joint_disk_mb_per_s']:>14.0f} "
-              f"{r['read_joint_files_mb_per_s']:>15.0f}")
+              f"{r['read_joint_files_mb_per_s']:>15.0f} {r['copy_joint_mb_per_s']:>12.0f}")
 
 
 if __name__ == "__main__":

@@ -235,3 +235,30 @@ def test_full_real_nwucla_set_end_to_end(tmp_path):
     raw_first = json.loads((raw / f"{first['name']}.json").read_text())
     np.testing.assert_array_equal(first["joint"][:, 0], np.asarray(raw_first["skeletons"], dtype=np.float32))
     assert verify_store(tmp_path / "nwucla.zarr").ok
+
+
+def test_real_pkummd_sequence_end_to_end(tmp_path):
+    from actionkit.sources.pkummd import PKUMMD2Source
+
+    seq = real_path("pku_mmd", "A10N08-L.txt")
+    raw = tmp_path / "pku"
+    (raw / "PKU_Skeleton_Renew").mkdir(parents=True)
+    (raw / "Train_Label_PKU_final").mkdir()
+    shutil.copy(seq, raw / "PKU_Skeleton_Renew" / seq.name)
+    frames = len(seq.read_text().splitlines())
+    labels = [(5, 1, 60, 1), (12, 100, 230, 2), (41, 1000, frames + 25, 1)]  # the last runs past the end
+    (raw / "Train_Label_PKU_final" / seq.name).write_text("".join(f"{a},{s},{e},{c}\n" for a, s, e, c in labels))
+    for fname in ("cross_subject_v2.txt", "cross_view_v2.txt"):
+        (raw / fname).write_text("Training videos: \nA10N08-L, A01N01-M\nValidataion videos: \nA02N01-R\n")
+
+    report = prepare(PKUMMD2Source([raw]), tmp_path / "pku.zarr", workers=1, streams=("joint",))
+    assert report.samples == 3 and not report.skipped
+    assert len(report.notes) == 1 and "A10N08-L_002" == report.notes[0].name
+    store = open_store(tmp_path / "pku.zarr")
+    assert store.samples["label"].tolist() == [4, 11, 40]
+    assert store.samples["frames"].tolist() == [60, 131, frames - 999]
+    assert store.split("xsub", "train").tolist() == [0, 1, 2] and len(store.split("xview", "test")) == 0
+    # Label frames are 1-based inclusive by default: clip 1 starts at the file's line 100.
+    line = np.array(seq.read_text().splitlines()[99].split(), dtype=np.float64).astype(np.float32)
+    present = store.sample(1)["joint"][0]
+    np.testing.assert_array_equal(present[0], line[:75].reshape(25, 3))

@@ -79,41 +79,36 @@ def load_sharded(array_dir: Path, meta: dict, workers: int | None = None) -> np.
     chunk_bytes = chunk_frames * int(np.prod(frame_shape)) * dtype.itemsize
     index_bytes = per_shard * 16 + 4
     blosc = Blosc()
-    jobs: list[tuple[int, memoryview, str]] = []
-
+    flat = out.reshape(total, -1)
     suffix = "/".join("0" for _ in frame_shape)
-    for s in range((total + shard_frames - 1) // shard_frames):
+
+    def load_shard(s: int) -> None:
         path = array_dir / "c" / str(s) / suffix
         if not path.exists():
-            continue  # an all-fill-value shard is not written
-        data = path.read_bytes()
+            return  # an all-fill-value shard is not written
+        data = memoryview(path.read_bytes())
         if len(data) < index_bytes:
             raise StoreError(f"{path}: shard shorter than its index")
-        index = np.frombuffer(_checked(data[-index_bytes:], f"{path} (shard index)"), dtype="<u8").reshape(per_shard, 2)
-        for c, (offset, nbytes) in enumerate(index):
+        index = np.frombuffer(_checked(data[-index_bytes:], f"{path} (shard index)"), dtype="<u8")
+        for c, (offset, nbytes) in enumerate(index.reshape(per_shard, 2)):
             if offset == _EMPTY:
                 continue
             start = s * shard_frames + c * chunk_frames
             if start >= total or offset + nbytes > len(data) - index_bytes:
                 raise StoreError(f"{path}: inner chunk {c} lies outside the shard")
-            jobs.append((start, memoryview(data)[int(offset):int(offset + nbytes)], f"{path} chunk {c}"))
+            what = f"{path} chunk {c}"
+            payload = _checked(data[int(offset):int(offset + nbytes)], what)
+            rows = min(chunk_frames, total - start)
+            if rows == chunk_frames:  # decode straight into the output
+                if blosc.decode(payload, out=flat[start:start + rows]).nbytes != chunk_bytes:
+                    raise StoreError(f"{what}: decodes to the wrong size")
+                continue
+            raw = blosc.decode(payload)
+            if len(raw) != chunk_bytes:
+                raise StoreError(f"{what}: decodes to {len(raw)} bytes, expected {chunk_bytes}")
+            flat[start:start + rows] = np.frombuffer(raw, dtype=dtype).reshape(chunk_frames, -1)[:rows]
 
-    flat = out.reshape(total, -1)
-
-    def decode(job: tuple[int, memoryview, str]) -> None:
-        start, blob, what = job
-        payload = _checked(blob, what)
-        rows = min(chunk_frames, total - start)
-        if rows == chunk_frames:  # decode straight into the output
-            target = flat[start:start + rows]
-            if blosc.decode(payload, out=target).nbytes != chunk_bytes:
-                raise StoreError(f"{what}: decodes to the wrong size")
-            return
-        raw = blosc.decode(payload)
-        if len(raw) != chunk_bytes:
-            raise StoreError(f"{what}: decodes to {len(raw)} bytes, expected {chunk_bytes}")
-        flat[start:start + rows] = np.frombuffer(raw, dtype=dtype).reshape(chunk_frames, -1)[:rows]
-
+    shards = range((total + shard_frames - 1) // shard_frames)
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        list(pool.map(decode, jobs))
+        list(pool.map(load_shard, shards))
     return out.astype(dtype.newbyteorder("="), copy=False)
