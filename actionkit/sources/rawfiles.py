@@ -115,7 +115,10 @@ def list_raw_files(roots: Iterable[Path], suffixes: tuple[str, ...]) -> RawListi
                 if low.endswith(".zip"):
                     add_archive(full)
                 elif low.endswith(suffixes):
-                    files.append(RawFile("", str(full), full.stat().st_size))
+                    try:
+                        files.append(RawFile("", str(full), full.stat().st_size))
+                    except OSError as exc:  # a broken link, a vanished file
+                        problems.append(Skip(fname.split(".")[0], str(full), f"unreadable file ({exc.strerror})"))
     files.sort()
     return RawListing(files, problems)
 

@@ -130,3 +130,12 @@ def test_body_modes_agree_on_a_single_body_file():
     outs = {m: NTUSource([folder], "ntu60", bodies=m).read(ref) for m in ("first", "energy", "tracked")}
     np.testing.assert_array_equal(outs["first"], outs["energy"])
     np.testing.assert_array_equal(outs["first"], outs["tracked"])
+
+
+def test_broken_link_is_reported_not_fatal(tmp_path):
+    src = real_path("ntu", "skeletons", "S001C001P001R001A011.skeleton")
+    shutil.copy(src, tmp_path / src.name)
+    (tmp_path / "S001C001P001R001A012.skeleton").symlink_to(tmp_path / "gone.skeleton")
+    scan = NTUSource([tmp_path], "ntu60").scan()
+    assert [r.name for r in scan.refs] == ["S001C001P001R001A011"]
+    assert [(s.name, "unreadable" in s.reason) for s in scan.skipped] == [("S001C001P001R001A012", True)]
