@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from actionkit.cli.prepare import prepare_command
+from actionkit.cli.train import train_command
 
 app = typer.Typer(
     name="actionkit",
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("prepare")(prepare_command)
+app.command("train")(train_command)
 
 
 @app.command("info")

@@ -1,0 +1,30 @@
+"""``actionkit train METHOD``: run a method with its paper settings (presets), overridable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from actionkit.cli.display import console, fail
+
+
+def train_command(
+    method: Annotated[str, typer.Argument(help="The method, e.g. supervised.")],
+    store: Annotated[Optional[str], typer.Option(help="The store to train on (default: the preset's).")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="Named settings, e.g. nwucla-xview, ntu60-xsub.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key.path=value.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="The run folder (default: runs/METHOD/<time>).")] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="Continue a run folder exactly where it stopped.")] = None,
+) -> None:
+    """Train METHOD; writes config.json, metrics.jsonl, checkpoints/ and summary.json to the run folder."""
+    from actionkit.store.errors import StoreError
+    from actionkit.trainers.registry import resolve_config, train
+
+    try:
+        cfg = resolve_config(method, preset, list(set_ or []), store)
+        summary = train(method, cfg, out=out, resume=resume)
+    except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
+        fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+    console.print_json(data=summary)

@@ -1,0 +1,260 @@
+"""The one training loop every method runs in.
+
+The loop owns devices, DDP, bf16 autocast on GPU, gradient accumulation, learning-rate
+schedules, atomic checkpoints (``RUN/checkpoints/last.pt`` after every epoch and on
+SIGTERM), bit-for-bit resume (weights, optimiser, RNG states, epoch and sampler
+position), a NaN guard, ``metrics.jsonl`` and ``summary.json``. A method supplies only
+its modules and its loss (:class:`trainers.method.Method`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+
+from actionkit.trainers.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from actionkit.trainers.config import OptimConfig, RunConfig, save_config, to_dict
+from actionkit.trainers.distributed import Context, all_reduce_mean, barrier
+from actionkit.trainers.method import Method
+from actionkit.trainers.sampler import ResumableSampler
+
+
+class DivergedError(RuntimeError):
+    """The loss became NaN or infinite; a checkpoint of the state before the step was written."""
+
+
+def make_optimizer(params, cfg: OptimConfig) -> torch.optim.Optimizer:
+    if cfg.name == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                               weight_decay=cfg.weight_decay)
+    if cfg.name in ("adam", "adamw"):
+        cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
+        return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimiser {cfg.name!r}; valid: sgd, adam, adamw")
+
+
+def lr_factor(step: int, steps_per_epoch: int, epochs: int, cfg: OptimConfig) -> float:
+    """Multiplier of the base rate at optimiser step ``step`` (0-based)."""
+    warm = cfg.warmup_epochs * steps_per_epoch
+    if step < warm:
+        return (step + 1) / (warm + 1)
+    epoch = step // steps_per_epoch
+    if cfg.schedule == "step":
+        return cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
+    if cfg.schedule == "cosine":
+        total = max(epochs * steps_per_epoch - warm, 1)
+        return 0.5 * (1 + math.cos(math.pi * min(step - warm, total) / total))
+    if cfg.schedule == "constant":
+        return 1.0
+    raise ValueError(f"unknown schedule {cfg.schedule!r}; valid: step, cosine, constant")
+
+
+def _batch_len(batch: Any) -> int:
+    """Samples in a batch (its ``label`` tensor's length)."""
+    if isinstance(batch, dict) and "label" in batch:
+        return len(batch["label"])
+    raise ValueError("a batch must be a dict with a 'label' entry (one per sample)")
+
+
+def _to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_device(v, device) for v in batch)
+    return batch
+
+
+@dataclass
+class TrainState:
+    """Where a run is: the next epoch to run, optimiser steps done, samples consumed in the epoch."""
+
+    epoch: int = 0
+    step: int = 0
+    position: int = 0
+
+
+class Trainer:
+    """Runs a method over a training set, evaluating on a test set.
+
+    Args:
+        method: The method (its modules and loss).
+        train_set: Items are dicts the method's ``forward`` understands; may define
+            ``set_epoch(epoch)`` (per-epoch augmentation seeds).
+        eval_set: Optional held-out set for ``method.evaluate``.
+        cfg: The full run config (saved to the run folder); must have ``run``,
+            ``optim`` and ``data`` fields.
+        out: The run folder.
+        ctx: Processes and device (:func:`trainers.distributed.setup`).
+        resume: A run folder or checkpoint to continue from.
+        console: Where progress goes (rank 0 only).
+    """
+
+    def __init__(self, method: Method, train_set: Dataset, eval_set: Dataset | None, cfg: Any, out: Path,
+                 ctx: Context, resume: Path | None = None, console: Console | None = None):
+        self.cfg, self.run, self.optim_cfg = cfg, cfg.run, cfg.optim
+        self.out, self.ctx = Path(out), ctx
+        self.console = console or Console(stderr=True)
+        self.method = method.to(ctx.device)
+        self.model = (DistributedDataParallel(self.method, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+                      if ctx.distributed else self.method)
+        self.optimizer = make_optimizer(self.method.parameter_groups(), self.optim_cfg)
+        self.train_set, self.eval_set = train_set, eval_set
+        per_rank = cfg.data.batch_size // (ctx.world * self.run.grad_accum)
+        if per_rank < 1:
+            raise ValueError(f"batch_size {cfg.data.batch_size} is smaller than processes x grad_accum")
+        self.micro_batch = per_rank
+        self.sampler = ResumableSampler(len(train_set), True, self.run.seed, ctx.rank, ctx.world,
+                                        getattr(cfg.data, "repeat", 1))
+        self.steps_per_epoch = max(len(self.sampler.epoch_indices()) // (per_rank * self.run.grad_accum), 1)
+        self.state = TrainState()
+        self._stop = False
+        if resume is not None:
+            self._load(resume)
+        if ctx.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            save_config(cfg, self.out / "config.json")
+
+    # ------------------------------------------------------------------ state
+    def _payload(self) -> dict[str, Any]:
+        return {
+            "method": self.method.name,
+            "model": self.method.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "state": vars(self.state).copy(),
+            "rng": rng_state(),
+            "config": to_dict(self.cfg),
+        }
+
+    def save(self, name: str = "last.pt") -> Path:
+        path = self.out / "checkpoints" / name
+        if self.ctx.is_main:
+            save_checkpoint(path, self._payload())
+        barrier()
+        return path
+
+    def _load(self, resume: Path) -> None:
+        ckpt = load_checkpoint(resume)
+        if ckpt.get("method") != self.method.name:
+            raise ValueError(f"{resume}: a checkpoint of method {ckpt.get('method')!r}, not {self.method.name!r}")
+        try:
+            self.method.load_state_dict(ckpt["model"])
+        except RuntimeError as exc:
+            raise ValueError(f"{resume}: the checkpoint does not fit this model (another backbone or "
+                             f"config?): {str(exc).splitlines()[0]}") from None
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.state = TrainState(**ckpt["state"])
+        set_rng_state(ckpt["rng"])
+
+    # ------------------------------------------------------------------ loop
+    def _loader(self, dataset: Dataset, sampler, batch: int, drop_last: bool, epoch: int) -> DataLoader:
+        workers = getattr(self.cfg.data, "workers", 0)
+        # The loader's own generator: workers' seeds must not come from (and advance) the
+        # global torch RNG, or a resumed run would draw different dropout masks.
+        generator = torch.Generator().manual_seed(self.run.seed * 1_000_003 + epoch)
+        return DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers, drop_last=drop_last,
+                          persistent_workers=False, pin_memory=self.ctx.device.type == "cuda",
+                          multiprocessing_context="fork" if workers else None, generator=generator)
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if self.ctx.is_main:
+            with open(self.out / "metrics.jsonl", "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+    def _on_sigterm(self, signum, frame) -> None:
+        self._stop = True
+
+    def fit(self) -> dict[str, Any]:
+        """Train to ``run.epochs`` (from where a resumed run stopped); return the summary."""
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        try:
+            return self._fit()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _fit(self) -> dict[str, Any]:
+        run, device = self.run, self.ctx.device
+        use_amp = run.amp and device.type == "cuda"
+        final: dict[str, float] = {}
+        started = time.perf_counter()
+        for epoch in range(self.state.epoch, run.epochs):
+            if hasattr(self.train_set, "set_epoch"):
+                self.train_set.set_epoch(epoch)
+            self.sampler.set_epoch(epoch, self.state.position)
+            self.model.train()
+            loader = self._loader(self.train_set, self.sampler, self.micro_batch, drop_last=True, epoch=epoch)
+            t0, seen, sums, micro, interrupted = time.perf_counter(), 0, {}, 0, False
+            for batch in loader:
+                batch = _to_device(batch, device)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    losses = self.model(batch)
+                loss = losses["loss"]
+                if not torch.isfinite(loss).all():
+                    path = self.save("diverged.pt")
+                    raise DivergedError(f"loss became {loss.item()} at epoch {epoch}, step {self.state.step}; "
+                                        f"the state before this step is in {path}")
+                (loss / run.grad_accum).backward()
+                micro += 1
+                for k, v in losses.items():
+                    sums[k] = sums.get(k, 0.0) + float(v.detach())
+                n = _batch_len(batch)
+                seen += n
+                self.state.position += n
+                if micro % run.grad_accum:
+                    continue
+                lr = self.optim_cfg.lr * lr_factor(self.state.step, self.steps_per_epoch, run.epochs, self.optim_cfg)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr * group.get("lr_scale", 1.0)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+                self.method.after_step()
+                self.state.step += 1
+                if self.state.step % run.log_every == 0:
+                    self._log({"epoch": epoch, "step": self.state.step, "lr": lr,
+                               **{k: v / micro for k, v in sums.items()}})
+                if self._stop or (run.max_steps and self.state.step >= run.max_steps):
+                    interrupted = True
+                    break
+            epoch_s = time.perf_counter() - t0
+            if interrupted:
+                path = self.save()
+                reason = "SIGTERM" if self._stop else f"max_steps {run.max_steps}"
+                self.console.print(f"stopped by {reason} at epoch {epoch}, step {self.state.step}; resume with --resume {self.out}")
+                return {"interrupted": True, "checkpoint": str(path), **vars(self.state)}
+            self.state = TrainState(epoch + 1, self.state.step, 0)
+            means = {k: float(all_reduce_mean(torch.tensor(v / max(micro, 1))).item()) for k, v in sums.items()}
+            record = {"epoch": epoch, "step": self.state.step, "epoch_seconds": round(epoch_s, 3),
+                      "samples_per_s": round(seen * self.ctx.world / max(epoch_s, 1e-9), 1),
+                      **{f"train_{k}": v for k, v in means.items()}}
+            last = epoch + 1 == run.epochs
+            if self.eval_set is not None and ((epoch + 1) % run.eval_every == 0 or last) and self.ctx.is_main:
+                final = self.evaluate()
+                record.update({f"test_{k}": v for k, v in final.items()})
+            self._log(record)
+            if self.ctx.is_main:
+                shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
+                self.console.print(f"[bold]epoch {epoch + 1}/{run.epochs}[/] {shown}", highlight=False)
+            self.save()
+        summary = {"epochs": run.epochs, "steps": self.state.step, "seconds": round(time.perf_counter() - started, 1),
+                   **final}
+        if self.ctx.is_main:
+            (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+
+    def evaluate(self) -> dict[str, float]:
+        """``method.evaluate`` on the held-out set, in order, on this process."""
+        assert self.eval_set is not None
+        self.method.eval()
+        loader = self._loader(self.eval_set, None, max(self.micro_batch, 64), drop_last=False, epoch=-1)
+        return self.method.evaluate(loader, self.ctx.device)

@@ -1,0 +1,81 @@
+"""Method name -> (config class, presets, builder): what ``actionkit train METHOD`` can run."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from actionkit.trainers import supervised
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.config import apply_overrides, from_dict
+from actionkit.trainers.distributed import setup, teardown
+from actionkit.trainers.engine import Trainer
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    """A trainable method.
+
+    Attributes:
+        config: Its config dataclass.
+        presets: Preset name -> config factory.
+        default_preset: The preset used without ``--preset``.
+        build: Config -> (method, train set, eval set).
+    """
+
+    config: type
+    presets: dict[str, Callable[[], Any]]
+    default_preset: str
+    build: Callable[[Any], tuple[Any, Any, Any]]
+
+
+METHODS: dict[str, MethodEntry] = {
+    "supervised": MethodEntry(supervised.SupervisedConfig, supervised.PRESETS, "nwucla-xview-cpu", supervised.build),
+}
+
+
+def get_method(name: str) -> MethodEntry:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise KeyError(f"unknown method {name!r}; methods: {', '.join(METHODS)}") from None
+
+
+def resolve_config(method: str, preset: str | None, overrides: list[str], store: str | None) -> Any:
+    """A method's config: its preset, then ``--store``, then ``--set`` overrides."""
+    entry = get_method(method)
+    name = preset or entry.default_preset
+    if name not in entry.presets:
+        raise KeyError(f"unknown preset {name!r} for {method}; presets: {', '.join(entry.presets)}")
+    cfg = entry.presets[name]()
+    if store:
+        overrides = [f"data.store={store}", *overrides]
+    return apply_overrides(cfg, overrides)
+
+
+def train(method: str, cfg: Any, out: Path | None = None, resume: Path | None = None) -> dict[str, Any]:
+    """Run a method to the end (or to a SIGTERM) and return its summary.
+
+    With ``resume``, the run folder's own config is used (overrides given now are
+    ignored, so that the continuation is exact) and the run continues in that folder.
+    """
+    entry = get_method(method)
+    if resume is not None:
+        ckpt = load_checkpoint(resume)
+        cfg = from_dict(entry.config, ckpt["config"])
+        out = Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent
+    if out is None:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / method / stamp
+    ctx = setup(cfg.run.device)
+    try:
+        model, train_set, eval_set = entry.build(cfg)
+        trainer = Trainer(model, train_set, eval_set, cfg, out, ctx, resume=resume)
+        summary = trainer.fit()
+        summary["run"] = str(out)
+        return summary
+    finally:
+        teardown()
