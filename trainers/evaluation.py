@@ -1,0 +1,249 @@
+"""Evaluation protocols for skeleton encoders: linear, kNN, finetune, semi, transfer.
+
+Every protocol reports the final epoch (never the best test epoch), prints a table and
+writes ``RUN/results/<protocol>.json``. The encoder of a run is its method's
+``backbone`` (every skeleton method names its encoder so); ``random_init`` evaluates
+an untrained backbone of the run's config, the baseline a self-supervised method must
+beat.
+
+- ``linear``: the encoder frozen; a linear classifier trained on its features of the
+  training part (features computed once, from the test-view transform), SGD.
+- ``knn``: k=1 nearest neighbour by cosine similarity of L2-normalised features.
+- ``finetune``: encoder + linear head trained end to end with the supervised recipe.
+- ``semi``: ``finetune`` on a class-balanced, seeded fraction of the training part,
+  repeated with different seeds; mean and standard deviation.
+- ``transfer``: ``finetune`` on another store (e.g. pretrain NTU-60, finetune PKU-MMD II).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from actionkit.data import SkeletonDataset
+from actionkit.models import build_backbone
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.config import from_dict
+from actionkit.trainers.distributed import Context
+from actionkit.trainers.engine import Trainer
+from actionkit.trainers.supervised import Supervised, SupervisedConfig, build_transforms
+
+
+@torch.no_grad()
+def extract_features(encoder: torch.nn.Module, dataset: Dataset, device: torch.device,
+                     batch_size: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encoder features of every item, in order: ``(N, D)`` float32 and labels ``(N,)``."""
+    encoder.eval().to(device)
+    feats, labels = [], []
+    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0):
+        feats.append(encoder(batch["x"].to(device)).float().cpu())
+        labels.append(batch["label"])
+    return torch.cat(feats), torch.cat(labels)
+
+
+def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 k: int = 1, chunk: int = 1024) -> float:
+    """Top-1 of a k-nearest-neighbour vote by cosine similarity (k=1: the nearest)."""
+    train_n = F.normalize(train_x, dim=1)
+    hits = 0
+    for lo in range(0, len(test_x), chunk):
+        sim = F.normalize(test_x[lo:lo + chunk], dim=1) @ train_n.T
+        idx = sim.topk(k, dim=1).indices
+        votes = train_y[idx]
+        pred = votes[:, 0] if k == 1 else torch.mode(votes, dim=1).values
+        hits += int((pred == test_y[lo:lo + chunk]).sum())
+    return hits / max(len(test_x), 1)
+
+
+def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 num_classes: int, epochs: int = 80, lr: float = 0.1, milestones: tuple[int, ...] = (50, 70),
+                 batch_size: int = 256, seed: int = 0) -> dict[str, float]:
+    """A linear classifier on frozen features (I2MD: 80 epochs, SGD lr 0.1, x0.1 at 50 and 70).
+
+    Returns the final epoch's test top-1 (and train top-1).
+    """
+    g = torch.Generator().manual_seed(seed)
+    head = torch.nn.Linear(train_x.shape[1], num_classes)
+    opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(milestones), gamma=0.1)
+    for _ in range(epochs):
+        order = torch.randperm(len(train_x), generator=g)
+        for lo in range(0, len(order), batch_size):
+            i = order[lo:lo + batch_size]
+            loss = F.cross_entropy(head(train_x[i]), train_y[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sched.step()
+    with torch.no_grad():
+        test_top1 = float((head(test_x).argmax(1) == test_y).float().mean())
+        train_top1 = float((head(train_x).argmax(1) == train_y).float().mean())
+    return {"top1": test_top1, "train_top1": train_top1}
+
+
+def balanced_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Sorted indices of a class-balanced ``fraction`` of ``labels`` (at least one per class)."""
+    rng = np.random.default_rng(seed)
+    picked = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n = max(1, int(round(len(idx) * fraction)))
+        picked.append(rng.choice(idx, size=min(n, len(idx)), replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+@dataclasses.dataclass
+class RunEncoder:
+    """A run's encoder and the config it was trained with."""
+
+    encoder: torch.nn.Module
+    config: SupervisedConfig
+    run: Path
+
+
+def load_encoder(run: Path, random_init: bool = False) -> RunEncoder:
+    """The ``backbone`` of a run folder's last checkpoint (or a fresh one with ``random_init``).
+
+    Raises:
+        FileNotFoundError: no checkpoint in ``run``.
+        ValueError: the checkpoint has no backbone that fits the run's config.
+    """
+    ckpt = load_checkpoint(run)
+    cfg = from_dict(SupervisedConfig, {k: v for k, v in ckpt["config"].items() if k in
+                                       {f.name for f in dataclasses.fields(SupervisedConfig)}})
+    store = SkeletonDataset(Path(cfg.data.store), None, stream=cfg.data.stream)
+    torch.manual_seed(cfg.run.seed)
+    encoder = build_backbone(cfg.model.backbone, store.layout, max_bodies=store.max_bodies)
+    if not random_init:
+        state = {k[len("backbone."):]: v for k, v in ckpt["model"].items() if k.startswith("backbone.")}
+        if not state:
+            raise ValueError(f"{run}: the checkpoint of method {ckpt.get('method')!r} has no 'backbone' weights")
+        try:
+            encoder.load_state_dict(state)
+        except RuntimeError as exc:
+            raise ValueError(f"{run}: the checkpoint's backbone does not fit {cfg.model.backbone}: "
+                             f"{str(exc).splitlines()[0]}") from None
+    return RunEncoder(encoder, cfg, Path(run))
+
+
+def _datasets(cfg: SupervisedConfig, store: Path, protocol: str, train_part: str, test_part: str,
+              train_aug: bool) -> tuple[SkeletonDataset, SkeletonDataset]:
+    train = SkeletonDataset(store, (protocol, train_part), stream=cfg.data.stream, seed=cfg.run.seed)
+    test = SkeletonDataset(store, (protocol, test_part), stream=cfg.data.stream, seed=cfg.run.seed)
+    train.transform = build_transforms(cfg, train.layout, train=train_aug)
+    test.transform = build_transforms(cfg, test.layout, train=False)
+    return train, test
+
+
+def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device, **kwargs: Any) -> dict[str, Any]:
+    """``linear`` or ``knn`` on the run's own store and split."""
+    cfg = enc.config
+    train, test = _datasets(cfg, Path(cfg.data.store), cfg.data.protocol, cfg.data.train_part, cfg.data.test_part,
+                            train_aug=False)
+    tx, ty = extract_features(enc.encoder, train, device)
+    vx, vy = extract_features(enc.encoder, test, device)
+    if protocol_name == "knn":
+        return {"top1": knn_accuracy(tx, ty, vx, vy, k=kwargs.get("k", 1)), "k": kwargs.get("k", 1),
+                "train": len(train), "test": len(test)}
+    result = linear_probe(tx, ty, vx, vy, train.num_classes, epochs=kwargs.get("epochs", 80), seed=cfg.run.seed)
+    return {**result, "epochs": kwargs.get("epochs", 80), "train": len(train), "test": len(test)}
+
+
+def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,
+             subset_seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
+    """Encoder + linear head trained end to end; optionally on a fraction or another store."""
+    cfg = dataclasses.replace(enc.config)
+    if epochs is not None:
+        cfg.run = dataclasses.replace(cfg.run, epochs=epochs)
+    store = Path(store or cfg.data.store)
+    cfg.data = dataclasses.replace(cfg.data, store=str(store))
+    train, test = _datasets(cfg, store, cfg.data.protocol, cfg.data.train_part, cfg.data.test_part, train_aug=True)
+    if fraction < 1.0:
+        train = train.subset(balanced_subset(train.labels, fraction, subset_seed))
+    encoder = enc.encoder
+    method = Supervised(encoder, train.num_classes, cfg.model.dropout)
+    summary = Trainer(method, train, test, cfg, out, ctx).fit()
+    return {"top1": summary.get("top1"), "top5": summary.get("top5"), "epochs": cfg.run.epochs,
+            "train": len(train), "test": len(test)}
+
+
+def write_results(run: Path, protocol: str, results: dict[str, Any]) -> Path:
+    path = Path(run) / "results" / f"{protocol}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+@dataclasses.dataclass
+class EvalOptions:
+    """Options of ``actionkit eval`` (each protocol reads the ones it needs)."""
+
+    random_init: bool = False
+    k: int = 1
+    epochs: int | None = None
+    fraction: float = 0.01
+    repeats: int = 5
+    target: Path | None = None
+
+
+def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
+    return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs or 80)
+
+
+def _knn(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
+    return evaluate_features(enc, "knn", ctx.device, k=opts.k)
+
+
+def _finetune(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
+    return finetune(enc, ctx, enc.run / "eval" / "finetune", epochs=opts.epochs)
+
+
+def _semi(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
+    initial = {k: v.clone() for k, v in enc.encoder.state_dict().items()}
+    scores = []
+    for r in range(opts.repeats):
+        enc.encoder.load_state_dict(initial)
+        out = enc.run / "eval" / f"semi-{opts.fraction:g}-{r}"
+        scores.append(finetune(enc, ctx, out, fraction=opts.fraction, subset_seed=r, epochs=opts.epochs)["top1"])
+    return {"top1_mean": float(np.mean(scores)), "top1_std": float(np.std(scores)), "top1": scores,
+            "fraction": opts.fraction, "repeats": opts.repeats}
+
+
+def _transfer(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
+    if opts.target is None:
+        raise ValueError("transfer needs --target STORE (e.g. data/pkummd2.zarr)")
+    return {**finetune(enc, ctx, enc.run / "eval" / "transfer", store=opts.target, epochs=opts.epochs),
+            "target": str(opts.target)}
+
+
+#: Protocol name -> function(encoder, context, options) -> results.
+PROTOCOLS: dict[str, Callable[[RunEncoder, Context, EvalOptions], dict[str, Any]]] = {
+    "linear": _linear,
+    "knn": _knn,
+    "finetune": _finetune,
+    "semi": _semi,
+    "transfer": _transfer,
+}
+
+
+def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> tuple[dict[str, Any], Path]:
+    """Run one protocol on a run folder's encoder; write and return its results.
+
+    Raises:
+        KeyError: an unknown protocol (the message lists them).
+    """
+    if protocol not in PROTOCOLS:
+        raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
+    enc = load_encoder(Path(run), random_init=opts.random_init)
+    results = PROTOCOLS[protocol](enc, ctx, opts)
+    results["encoder"] = "random initialisation" if opts.random_init else str(run)
+    name = f"{protocol}-random-init" if opts.random_init else protocol
+    return results, write_results(Path(run), name, results)
