@@ -1,0 +1,87 @@
+"""Skeleton backbones, heads, and helpers to profile and load them.
+
+Every backbone maps a float tensor ``(N, C, T, V, M)`` (batch, coordinates, frames,
+joints, bodies) to features ``(N, model.out_dim)``; heads are separate modules. Build
+one by name::
+
+    from actionkit.layouts import NTU25
+    from actionkit.models import build_backbone, LinearHead
+
+    encoder = build_backbone("stgcn", NTU25)            # out_dim 256
+    head = LinearHead(encoder.out_dim, 60)
+
+======================  =========================================  =======
+name                    network                                    out_dim
+======================  =========================================  =======
+``stgcn``               ST-GCN, 10 blocks 64-256 (Yan et al.)     256
+``stgcn16``             ST-GCN, 10 blocks 16-256 (PSTL / ASMa)    256
+``gru``                 3-layer BiGRU, 1024 units (CMD)            2048
+``gcn_transformer``     3 ST-GCN blocks + 6-layer Transformer      768
+                        with optional cross-attention (I2MD)
+======================  =========================================  =======
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from actionkit.layouts import Layout
+from actionkit.models.gcn_transformer import GCNTransformer, gcn_transformer
+from actionkit.models.graph import spatial_partition
+from actionkit.models.gru import GRUEncoder, gru
+from actionkit.models.heads import LinearHead, MLPProjector
+from actionkit.models.profile import count_flops, count_parameters
+from actionkit.models.stgcn import STGCN, stgcn, stgcn16
+from actionkit.models.weights import LoadResult, load_weights
+
+__all__ = [
+    "BACKBONES",
+    "build_backbone",
+    "STGCN",
+    "GRUEncoder",
+    "GCNTransformer",
+    "LinearHead",
+    "MLPProjector",
+    "count_parameters",
+    "count_flops",
+    "load_weights",
+    "LoadResult",
+    "spatial_partition",
+]
+
+BACKBONES: dict[str, Callable[..., nn.Module]] = {
+    "stgcn": stgcn,
+    "stgcn16": stgcn16,
+    "gru": gru,
+    "gcn_transformer": gcn_transformer,
+}
+"""Backbone factories: ``factory(layout, in_channels=3, max_bodies=2, **kwargs)``."""
+
+
+def build_backbone(
+    name: str, layout: Layout, in_channels: int = 3, max_bodies: int = 2, **kwargs
+) -> nn.Module:
+    """Builds the backbone registered as ``name``.
+
+    Args:
+        name: A key of :data:`BACKBONES`.
+        layout: Skeleton layout.
+        in_channels: Coordinate channels C.
+        max_bodies: Bodies M per sample.
+        **kwargs: Overrides of the backbone's defaults (widths, depth, quirks, ...).
+
+    Returns:
+        The backbone, with an ``out_dim`` attribute.
+
+    Raises:
+        KeyError: If ``name`` is not registered; the message lists the valid names.
+    """
+    try:
+        factory = BACKBONES[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown backbone {name!r}; valid backbones: {', '.join(sorted(BACKBONES))}"
+        ) from None
+    return factory(layout, in_channels=in_channels, max_bodies=max_bodies, **kwargs)
