@@ -15,6 +15,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -99,13 +100,17 @@ class Trainer:
         ctx: Processes and device (:func:`trainers.distributed.setup`).
         resume: A run folder or checkpoint to continue from.
         console: Where progress goes (rank 0 only).
+        collate_fn: The loaders' collate function (e.g. :func:`actionkit.data.collate`,
+            which keeps batched datasets' batches without a copy).
     """
 
     def __init__(self, method: Method, train_set: Dataset, eval_set: Dataset | None, cfg: Any, out: Path,
-                 ctx: Context, resume: Path | None = None, console: Console | None = None):
+                 ctx: Context, resume: Path | None = None, console: Console | None = None,
+                 collate_fn: Callable | None = None):
         self.cfg, self.run, self.optim_cfg = cfg, cfg.run, cfg.optim
         self.out, self.ctx = Path(out), ctx
         self.console = console or Console(stderr=True)
+        self.collate_fn = collate_fn
         self.method = method.to(ctx.device)
         self.model = (DistributedDataParallel(self.method, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
                       if ctx.distributed else self.method)
@@ -122,6 +127,9 @@ class Trainer:
         self._stop = False
         if resume is not None:
             self._load(resume)
+        elif (self.out / "checkpoints" / "last.pt").exists():
+            raise ValueError(f"{self.out} already holds a run; continue it with --resume {self.out}, "
+                             f"or choose another --out")
         if ctx.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             save_config(cfg, self.out / "config.json")
@@ -165,7 +173,8 @@ class Trainer:
         generator = torch.Generator().manual_seed(self.run.seed * 1_000_003 + epoch)
         return DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers, drop_last=drop_last,
                           persistent_workers=False, pin_memory=self.ctx.device.type == "cuda",
-                          multiprocessing_context="fork" if workers else None, generator=generator)
+                          multiprocessing_context="fork" if workers else None, generator=generator,
+                          collate_fn=self.collate_fn)
 
     def _log(self, record: dict[str, Any]) -> None:
         if self.ctx.is_main:

@@ -28,13 +28,14 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from actionkit.data import SkeletonDataset
+from actionkit import open_store
+from actionkit.data import SkeletonDataset, collate
 from actionkit.models import build_backbone
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
-from actionkit.trainers.supervised import Supervised, SupervisedConfig, build_transforms
+from actionkit.trainers.supervised import Supervised, SupervisedConfig, make_dataset
 
 
 @torch.no_grad()
@@ -43,7 +44,7 @@ def extract_features(encoder: torch.nn.Module, dataset: Dataset, device: torch.d
     """Encoder features of every item, in order: ``(N, D)`` float32 and labels ``(N,)``."""
     encoder.eval().to(device)
     feats, labels = [], []
-    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0):
+    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0, collate_fn=collate):
         feats.append(encoder(batch["x"].to(device)).float().cpu())
         labels.append(batch["label"])
     return torch.cat(feats), torch.cat(labels)
@@ -119,9 +120,9 @@ def load_encoder(run: Path, random_init: bool = False) -> RunEncoder:
     ckpt = load_checkpoint(run)
     cfg = from_dict(SupervisedConfig, {k: v for k, v in ckpt["config"].items() if k in
                                        {f.name for f in dataclasses.fields(SupervisedConfig)}})
-    store = SkeletonDataset(Path(cfg.data.store), None, stream=cfg.data.stream)
+    store = open_store(cfg.data.store)
     torch.manual_seed(cfg.run.seed)
-    encoder = build_backbone(cfg.model.backbone, store.layout, max_bodies=store.max_bodies)
+    encoder = build_backbone(cfg.model.backbone, store.layout, max_bodies=int(store.attrs["max_bodies"]))
     if not random_init:
         state = {k[len("backbone."):]: v for k, v in ckpt["model"].items() if k.startswith("backbone.")}
         if not state:
@@ -134,20 +135,15 @@ def load_encoder(run: Path, random_init: bool = False) -> RunEncoder:
     return RunEncoder(encoder, cfg, Path(run))
 
 
-def _datasets(cfg: SupervisedConfig, store: Path, protocol: str, train_part: str, test_part: str,
-              train_aug: bool) -> tuple[SkeletonDataset, SkeletonDataset]:
-    train = SkeletonDataset(store, (protocol, train_part), stream=cfg.data.stream, seed=cfg.run.seed)
-    test = SkeletonDataset(store, (protocol, test_part), stream=cfg.data.stream, seed=cfg.run.seed)
-    train.transform = build_transforms(cfg, train.layout, train=train_aug)
-    test.transform = build_transforms(cfg, test.layout, train=False)
-    return train, test
+def _datasets(cfg: SupervisedConfig, store: Path, train_aug: bool) -> tuple[SkeletonDataset, SkeletonDataset]:
+    return (make_dataset(cfg, cfg.data.train_part, train=train_aug, store=store),
+            make_dataset(cfg, cfg.data.test_part, train=False, store=store))
 
 
 def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device, **kwargs: Any) -> dict[str, Any]:
     """``linear`` or ``knn`` on the run's own store and split."""
     cfg = enc.config
-    train, test = _datasets(cfg, Path(cfg.data.store), cfg.data.protocol, cfg.data.train_part, cfg.data.test_part,
-                            train_aug=False)
+    train, test = _datasets(cfg, Path(cfg.data.store), train_aug=False)
     tx, ty = extract_features(enc.encoder, train, device)
     vx, vy = extract_features(enc.encoder, test, device)
     if protocol_name == "knn":
@@ -165,12 +161,12 @@ def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None
         cfg.run = dataclasses.replace(cfg.run, epochs=epochs)
     store = Path(store or cfg.data.store)
     cfg.data = dataclasses.replace(cfg.data, store=str(store))
-    train, test = _datasets(cfg, store, cfg.data.protocol, cfg.data.train_part, cfg.data.test_part, train_aug=True)
+    train, test = _datasets(cfg, store, train_aug=True)
     if fraction < 1.0:
         train = train.subset(balanced_subset(train.labels, fraction, subset_seed))
     encoder = enc.encoder
     method = Supervised(encoder, train.num_classes, cfg.model.dropout)
-    summary = Trainer(method, train, test, cfg, out, ctx).fit()
+    summary = Trainer(method, train, test, cfg, out, ctx, collate_fn=collate).fit()
     return {"top1": summary.get("top1"), "top5": summary.get("top5"), "epochs": cfg.run.epochs,
             "train": len(train), "test": len(test)}
 

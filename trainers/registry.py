@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from actionkit.data import collate
 from actionkit.trainers import supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
@@ -73,7 +74,7 @@ def train(method: str, cfg: Any, out: Path | None = None, resume: Path | None = 
     ctx = setup(cfg.run.device)
     try:
         model, train_set, eval_set = entry.build(cfg)
-        trainer = Trainer(model, train_set, eval_set, cfg, out, ctx, resume=resume)
+        trainer = Trainer(model, train_set, eval_set, cfg, out, ctx, resume=resume, collate_fn=collate)
         summary = trainer.fit()
         summary["run"] = str(out)
         return summary

@@ -1,0 +1,56 @@
+"""Torch datasets over skeleton stores, augmentations and multi-view sampling.
+
+- :class:`SkeletonDataset`: one split of a store in memory; items
+  ``{"x": [C, T, V, M], "label", "index"}`` (+ ``"motion"``, ``"bone"``);
+- :mod:`actionkit.data.transforms`: ``t(x [T, M, V, C], rng) -> x`` augmentations;
+- :mod:`actionkit.data.views`: :class:`MultiView` and the ISC / CMD view recipes.
+"""
+
+from __future__ import annotations
+
+from actionkit.data.skeleton import STREAMS_OUT, CollatedItems, SkeletonDataset, collate
+from actionkit.data.transforms import (
+    Compose,
+    Flip,
+    GaussianNoise,
+    JointCorruption,
+    Normalize,
+    RandomApply,
+    RandomChoice,
+    RandomRotation,
+    RandomScale,
+    Shear,
+    TemporalCropResize,
+    Transform,
+    UniformResample,
+    apply_linear,
+    rotation_matrix,
+)
+from actionkit.data.views import CMDView, MultiView, ViewParams, cmd_test_view, cmd_train_view
+
+__all__ = [
+    "SkeletonDataset",
+    "STREAMS_OUT",
+    "CollatedItems",
+    "collate",
+    "Transform",
+    "Compose",
+    "RandomApply",
+    "RandomChoice",
+    "TemporalCropResize",
+    "UniformResample",
+    "RandomRotation",
+    "RandomScale",
+    "Shear",
+    "JointCorruption",
+    "Flip",
+    "GaussianNoise",
+    "Normalize",
+    "apply_linear",
+    "rotation_matrix",
+    "MultiView",
+    "CMDView",
+    "ViewParams",
+    "cmd_train_view",
+    "cmd_test_view",
+]
