@@ -1,0 +1,105 @@
+"""Supervised training and the evaluation protocols on a tiny generated store."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from actionkit.prepare import prepare
+from actionkit.sources.ntu import NTUSource
+from actionkit.synthetic import generate_ntu_dataset
+from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import (
+    EvalOptions,
+    balanced_subset,
+    knn_accuracy,
+    linear_probe,
+    run_protocol,
+)
+from actionkit.trainers.registry import resolve_config, train
+
+CPU = Context(0, 1, 0, torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sup")
+    generate_ntu_dataset(tmp / "raw", samples_per_class=4, seed=1, classes=[10, 23, 27, 55])
+    prepare(NTUSource([tmp / "raw"], "ntu60"), tmp / "s.zarr", workers=1, streams=("joint",))
+    return tmp / "s.zarr"
+
+
+def tiny(store, *extra):
+    return resolve_config("supervised", "demo", ["run.epochs=2", "data.frames=16", "data.batch_size=4",
+                                                 "run.eval_every=1", *extra], str(store))
+
+
+@pytest.fixture(scope="module")
+def run_dir(store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "r"
+    summary = train("supervised", tiny(store), out=out)
+    assert 0.0 <= summary["top1"] <= 1.0 and summary["epochs"] == 2
+    return out
+
+
+def test_supervised_run_writes_its_folder(run_dir):
+    for name in ("config.json", "metrics.jsonl", "summary.json", "checkpoints/last.pt"):
+        assert (run_dir / name).exists(), name
+    cfg = json.loads((run_dir / "config.json").read_text())
+    assert cfg["model"]["backbone"] == "stgcn16" and cfg["data"]["frames"] == 16
+
+
+def test_existing_run_folder_is_not_overwritten(store, run_dir):
+    with pytest.raises(ValueError, match="--resume"):
+        train("supervised", tiny(store), out=run_dir)
+
+
+def test_config_errors_say_what_to_do(store):
+    with pytest.raises(KeyError, match="presets: "):
+        resolve_config("supervised", "ntu61-xsub", [], None)
+    with pytest.raises(KeyError, match="methods: supervised"):
+        resolve_config("moco", None, [], None)
+    with pytest.raises(ValueError, match="no split"):
+        train("supervised", tiny(store, "data.protocol=xset"), out=store.parent / "bad")
+    with pytest.raises(KeyError, match="valid backbones"):
+        train("supervised", tiny(store, "model.backbone=resnet"), out=store.parent / "bad2")
+
+
+def test_knn_and_linear_on_separable_features():
+    g = torch.Generator().manual_seed(0)
+    centres = torch.randn(3, 16, generator=g) * 5
+    y = torch.arange(90) % 3
+    x = centres[y] + torch.randn(90, 16, generator=g)
+    assert knn_accuracy(x[:60], y[:60], x[60:], y[60:]) == 1.0
+    res = linear_probe(x[:60], y[:60], x[60:], y[60:], num_classes=3, epochs=20, milestones=(15,))
+    assert res["top1"] == 1.0
+    # Nearest neighbour by cosine, not Euclidean distance: scale does not matter.
+    assert knn_accuracy(x[:60] * 100, y[:60], x[60:], y[60:]) == 1.0
+
+
+def test_balanced_subset_is_seeded_and_balanced():
+    labels = np.repeat(np.arange(5), 20)
+    a, b = balanced_subset(labels, 0.1, seed=0), balanced_subset(labels, 0.1, seed=0)
+    assert np.array_equal(a, b) and np.bincount(labels[a]).tolist() == [2] * 5
+    assert not np.array_equal(a, balanced_subset(labels, 0.1, seed=1))
+    assert np.bincount(labels[balanced_subset(labels, 0.001, seed=0)]).tolist() == [1] * 5
+
+
+@pytest.mark.parametrize("protocol", ["knn", "linear"])
+def test_feature_protocols_end_to_end(run_dir, protocol):
+    results, path = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3))
+    assert 0.0 <= results["top1"] <= 1.0 and path == run_dir / "results" / f"{protocol}.json"
+    random, rpath = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3, random_init=True))
+    assert rpath.name == f"{protocol}-random-init.json" and random["encoder"] == "random initialisation"
+
+
+def test_finetune_and_semi_end_to_end(run_dir):
+    results, _ = run_protocol("semi", run_dir, CPU, EvalOptions(epochs=1, fraction=0.5, repeats=2))
+    assert len(results["top1"]) == 2 and results["top1_std"] >= 0
+    with pytest.raises(ValueError, match="--target"):
+        run_protocol("transfer", run_dir, CPU, EvalOptions(epochs=1))
+    with pytest.raises(KeyError, match="protocols: linear"):
+        run_protocol("zero-shot", run_dir, CPU, EvalOptions())
