@@ -19,6 +19,7 @@ def eval_command(
     fraction: Annotated[float, typer.Option(help="semi: labelled fraction of the training part.")] = 0.01,
     repeats: Annotated[int, typer.Option(help="semi: repeats with different subsets.")] = 5,
     target: Annotated[Optional[Path], typer.Option(help="transfer: the store to finetune and test on.")] = None,
+    standardize: Annotated[bool, typer.Option(help="linear: z-score features with training statistics first.")] = False,
 ) -> None:
     """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
     from rich.table import Table
@@ -27,7 +28,8 @@ def eval_command(
     from actionkit.trainers.distributed import setup, teardown
     from actionkit.trainers.evaluation import EvalOptions, run_protocol
 
-    opts = EvalOptions(random_init=random_init, k=k, epochs=epochs, fraction=fraction, repeats=repeats, target=target)
+    opts = EvalOptions(random_init=random_init, k=k, epochs=epochs, fraction=fraction, repeats=repeats, target=target,
+                       standardize=standardize)
     try:
         ctx = setup("auto")
         try:

@@ -66,11 +66,19 @@ def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
 
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                  num_classes: int, epochs: int = 80, lr: float = 0.1, milestones: tuple[int, ...] = (50, 70),
-                 batch_size: int = 256, seed: int = 0) -> dict[str, float]:
+                 batch_size: int = 256, seed: int = 0, standardize: bool = False) -> dict[str, float]:
     """A linear classifier on frozen features (I2MD: 80 epochs, SGD lr 0.1, x0.1 at 50 and 70).
+
+    Args:
+        standardize: z-score the features with the training features' mean and std
+            first. Off in the papers' protocol; an untrained encoder's features vary so
+            little across samples that an unscaled probe cannot fit them.
 
     Returns the final epoch's test top-1 (and train top-1).
     """
+    if standardize:
+        mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-8)
+        train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     g = torch.Generator().manual_seed(seed)
     head = torch.nn.Linear(train_x.shape[1], num_classes)
     opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=0.0)
@@ -149,8 +157,11 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
     if protocol_name == "knn":
         return {"top1": knn_accuracy(tx, ty, vx, vy, k=kwargs.get("k", 1)), "k": kwargs.get("k", 1),
                 "train": len(train), "test": len(test)}
-    result = linear_probe(tx, ty, vx, vy, train.num_classes, epochs=kwargs.get("epochs", 80), seed=cfg.run.seed)
-    return {**result, "epochs": kwargs.get("epochs", 80), "train": len(train), "test": len(test)}
+    standardize = kwargs.get("standardize", False)
+    result = linear_probe(tx, ty, vx, vy, train.num_classes, epochs=kwargs.get("epochs", 80), seed=cfg.run.seed,
+                          standardize=standardize)
+    return {**result, "epochs": kwargs.get("epochs", 80), "standardize": standardize, "train": len(train),
+            "test": len(test)}
 
 
 def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,
@@ -188,10 +199,11 @@ class EvalOptions:
     fraction: float = 0.01
     repeats: int = 5
     target: Path | None = None
+    standardize: bool = False
 
 
 def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
-    return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs or 80)
+    return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs or 80, standardize=opts.standardize)
 
 
 def _knn(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
@@ -241,5 +253,6 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
     enc = load_encoder(Path(run), random_init=opts.random_init)
     results = PROTOCOLS[protocol](enc, ctx, opts)
     results["encoder"] = "random initialisation" if opts.random_init else str(run)
-    name = f"{protocol}-random-init" if opts.random_init else protocol
+    name = protocol + ("-standardized" if protocol == "linear" and opts.standardize else "")
+    name += "-random-init" if opts.random_init else ""
     return results, write_results(Path(run), name, results)

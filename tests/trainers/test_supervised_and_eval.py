@@ -94,6 +94,9 @@ def test_feature_protocols_end_to_end(run_dir, protocol):
     assert 0.0 <= results["top1"] <= 1.0 and path == run_dir / "results" / f"{protocol}.json"
     random, rpath = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3, random_init=True))
     assert rpath.name == f"{protocol}-random-init.json" and random["encoder"] == "random initialisation"
+    if protocol == "linear":
+        std, spath = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3, standardize=True))
+        assert spath.name == "linear-standardized.json" and std["standardize"] is True
 
 
 def test_finetune_and_semi_end_to_end(run_dir):
