@@ -102,9 +102,9 @@ def _demo() -> SupervisedConfig:
         data=DataConfig(store=str(default_store("demo")), protocol="xsub", frames=32, batch_size=16, workers=0),
         model=ModelConfig(backbone="stgcn16"),
         augment=AugmentConfig(normalization="ctrgcn", resample="random"),
-        optim=OptimConfig(name="sgd", lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4, schedule="cosine",
+        optim=OptimConfig(name="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, schedule="cosine",
                           warmup_epochs=1),
-        run=RunConfig(epochs=15, eval_every=5, log_every=10),
+        run=RunConfig(epochs=60, eval_every=10, log_every=10),
     )
 
 
