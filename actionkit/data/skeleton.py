@@ -31,10 +31,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from numba import njit
 from torch.utils.data import Dataset, default_collate
 
-from actionkit.kernels.streams import bone, motion
+from actionkit.kernels.streams import bone, motion, streams_channels_first
 from actionkit.layouts import Layout
 from actionkit.store.reader import Store, open_store
 
@@ -276,7 +275,7 @@ class SkeletonDataset(Dataset):
         joint = _empty(shape)
         mot = _empty(shape) if want_m else torch.empty((0,) * 5)
         bon = _empty(shape) if want_b else torch.empty((0,) * 5)
-        _batch_streams_kernel(np.ascontiguousarray(x, dtype=np.float32), self._parents,
+        streams_channels_first(np.ascontiguousarray(x, dtype=np.float32), self._parents,
                               joint.numpy(), mot.numpy(), bon.numpy(), want_m, want_b)  # fmt: skip
         out = {"x": joint}
         if want_m:
@@ -284,25 +283,6 @@ class SkeletonDataset(Dataset):
         if want_b:
             out["bone"] = bon
         return out
-
-
-@njit(cache=True)
-def _batch_streams_kernel(x, parents, xo, mo, bo, want_motion, want_bone):
-    # x [B, T, M, V, C]; xo, mo, bo [B, C, T, V, M]: joint, motion (0 on the last frame),
-    # bone (x[v] - x[parents[v]]).
-    nb, nt, nm, nv, nc = x.shape
-    for b in range(nb):
-        for t in range(nt):
-            for m in range(nm):
-                for v in range(nv):
-                    p = parents[v]
-                    for c in range(nc):
-                        val = x[b, t, m, v, c]
-                        xo[b, c, t, v, m] = val
-                        if want_motion:
-                            mo[b, c, t, v, m] = x[b, t + 1, m, v, c] - val if t < nt - 1 else 0.0
-                        if want_bone:
-                            bo[b, c, t, v, m] = val - x[b, t, m, p, c]
 
 
 def _empty(shape: tuple[int, ...]) -> torch.Tensor:

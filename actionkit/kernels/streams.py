@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "streams_channels_first",
     "as_sequence",
     "check_ragged",
     "check_parents",
@@ -243,3 +244,26 @@ def bone_ragged(
     out = np.zeros_like(x)
     _bone_ragged_kernel(x, p, s, f, out)
     return out
+
+
+@njit(cache=True)
+def streams_channels_first(x, parents, xo, mo, bo, want_motion, want_bone):
+    """Joint, motion and bone of a batch, written straight into the models' layout.
+
+    One pass over ``x [B, T, M, V, C]`` fills ``xo`` (joint), ``mo`` (motion, 0 on each
+    sample's last frame) and ``bo`` (bone, ``x[v] - x[parents[v]]``), all
+    ``[B, C, T, V, M]``; ``mo``/``bo`` are ignored unless ``want_motion``/``want_bone``.
+    """
+    nb, nt, nm, nv, nc = x.shape
+    for b in range(nb):
+        for t in range(nt):
+            for m in range(nm):
+                for v in range(nv):
+                    p = parents[v]
+                    for c in range(nc):
+                        val = x[b, t, m, v, c]
+                        xo[b, c, t, v, m] = val
+                        if want_motion:
+                            mo[b, c, t, v, m] = x[b, t + 1, m, v, c] - val if t < nt - 1 else 0.0
+                        if want_bone:
+                            bo[b, c, t, v, m] = val - x[b, t, m, p, c]
