@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
 from actionkit.trainers.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from actionkit.trainers.config import OptimConfig, RunConfig, save_config, to_dict
+from actionkit.trainers.config import OptimConfig, save_config, to_dict
 from actionkit.trainers.distributed import Context, all_reduce_mean, barrier
 from actionkit.trainers.method import Method
 from actionkit.trainers.sampler import ResumableSampler

@@ -111,8 +111,6 @@ class StoreWriter:
         self.refs_done = 0
         self._frames_committed = 0
         self._frames_written = 0
-        self._committed_rows = 0
-        self._committed_skips = 0
 
         state = store_state(self.path)
         if state == "partial" and not overwrite and self._resume():
@@ -175,8 +173,6 @@ class StoreWriter:
         # Drop rows appended after the last committed state (a kill between the two writes).
         with open(self._journal / "rows.jsonl", "w") as fh:
             fh.writelines(kept)
-        self._committed_rows = len(self._columns["name"])
-        self._committed_skips = len(self._skips)
         return True
 
     # ---------------------------------------------------------------- adding
@@ -253,20 +249,19 @@ class StoreWriter:
         self._pending = self._pending[done:]
         with open(self._journal / "rows.jsonl", "a") as fh:
             fh.writelines(lines)
-        self._committed_rows = len(self._columns["name"])
-        self._committed_skips = len(self._skips)
         self._commit_state()
 
     def _commit_state(self) -> None:
-        refs_committed = self.refs_done - len(self._pending)
+        # Notes are no scan entries: count only samples and skips (robust to any call order).
+        refs_committed = self.refs_done - sum(kind != "note" for kind, _ in self._pending)
         _write_json_atomic(
             self._journal / "state.json",
             {
                 "identity": self.identity,
                 "refs_done": refs_committed,
                 "frames_committed": self._frames_committed,
-                "rows": self._committed_rows,
-                "skips": self._committed_skips,
+                "rows": len(self._columns["name"]),  # only committed entries leave _pending
+                "skips": len(self._skips),
                 "notes": len(self._notes),
             },
         )

@@ -162,3 +162,28 @@ def test_reader_errors_name_the_problem(tmp_path):
         store.split("xsub", "train")
     with pytest.raises(IndexError):
         store.sample(len(store))
+
+
+def test_notes_are_resumed_once_with_their_samples(tmp_path):
+    from actionkit.sources.base import Note
+
+    samples = make_samples(40, seed=3)
+    ref = writer_for(tmp_path / "ref.zarr")
+    feed(ref, samples)
+    finish(ref)
+
+    w = writer_for(tmp_path / "cut.zarr")
+    for s in samples[:30]:
+        if s["skip"]:
+            w.add_skip(Skip(s["name"], f"/raw/{s['name']}", "bad"))
+        else:
+            w.add_sample(s["name"], s["label"], s["ids"], {"joint": s["joint"]})
+            w.add_note(Note(s["name"], f"/raw/{s['name']}", "a note"))
+    del w
+    resumed = writer_for(tmp_path / "cut.zarr")
+    feed(resumed, samples)
+    finish(resumed)
+    names = open_store(tmp_path / "cut.zarr").samples["name"].tolist()
+    assert names == open_store(tmp_path / "ref.zarr").samples["name"].tolist()
+    noted = [n.name for n in resumed.notes]
+    assert noted == [s["name"] for s in samples[:30] if not s["skip"]]  # each exactly once, in order
