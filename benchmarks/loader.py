@@ -23,7 +23,11 @@ Paths compared:
   straight into shared memory; ``actionkit.data.collate`` passes it on without a copy
   (the per-item path goes through torch's ``default_collate``);
 - each with ``joint`` only and with ``joint+motion+bone`` (motion and bone derived from
-  the augmented joints).
+  the augmented joints by the workers, which triples the bytes they ship);
+- ``batched+derive``: the workers ship the joint views and the consuming loop derives
+  motion and bone with :func:`actionkit.data.derive_streams` (what the CMD / I2MD
+  reference does in its training step, on the GPU); the derivation runs here on the CPU
+  and its time is counted.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actionkit.data import MultiView, SkeletonDataset, cmd_train_view, collate  # noqa: E402
+from actionkit.data import MultiView, SkeletonDataset, cmd_train_view, collate, derive_streams  # noqa: E402
 from actionkit.prepare import prepare  # noqa: E402
 from actionkit.sources.ntu import NTUSource  # noqa: E402
 from actionkit.synthetic import generate_ntu_dataset  # noqa: E402
@@ -68,7 +72,7 @@ def make_store(folder: Path, samples_per_class: int) -> Path:
     return out
 
 
-def measure(dataset, batch: int, batches: int, warmup: int, workers: int) -> dict:
+def measure(dataset, batch: int, batches: int, warmup: int, workers: int, derive=None) -> dict:
     sampler = RandomSampler(dataset, num_samples=batch * (batches + warmup),
                             generator=torch.Generator().manual_seed(0))  # fmt: skip
     loader = DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers,
@@ -80,6 +84,8 @@ def measure(dataset, batch: int, batches: int, warmup: int, workers: int) -> dic
     t0 = time.perf_counter()
     n = 0
     for b in it:
+        if derive is not None:
+            b["derived"] = [derive(v) for v in b["x"]]
         n += b["label"].shape[0]
     seconds = time.perf_counter() - t0
     shape = list(b["x"][0].shape)
@@ -107,6 +113,11 @@ def main() -> None:
             for path, dataset in (("per-item", PerItem(ds)), ("batched", ds)):
                 r = measure(dataset, args.batch, args.batches, args.warmup, args.workers)
                 results.append({"path": path, "streams": "+".join(streams), **r})
+        parents = ds.layout.parents
+        ds = SkeletonDataset(store, ("xsub", "train"), transform=transform, streams_out=("joint",))
+        r = measure(ds, args.batch, args.batches, args.warmup, args.workers,
+                    derive=lambda x: derive_streams(x, parents, ("motion", "bone")))  # fmt: skip
+        results.append({"path": "batched+derive", "streams": "joint+motion+bone", **r})
         info = {"train_samples": len(ds), "mean_frames": float(ds.frames.mean())}
 
     meta = {"cpus": os.cpu_count(), "workers": args.workers, "batch": args.batch,
@@ -117,9 +128,9 @@ def main() -> None:
     print(f"CMD two-view loader, 64 frames, batch {args.batch}, {args.workers} workers, "
           f"{meta['cpus']} CPUs, {info['train_samples']} train samples "
           f"(mean {info['mean_frames']:.0f} frames)")  # fmt: skip
-    print(f"{'path':<10} {'streams':<18} {'samples/s':>10} {'seconds':>8}")
+    print(f"{'path':<15} {'streams':<18} {'samples/s':>10} {'seconds':>8}")
     for r in results:
-        print(f"{r['path']:<10} {r['streams']:<18} {r['samples_per_s']:>10.0f} {r['seconds']:>8.2f}")
+        print(f"{r['path']:<15} {r['streams']:<18} {r['samples_per_s']:>10.0f} {r['seconds']:>8.2f}")
 
 
 if __name__ == "__main__":

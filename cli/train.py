@@ -13,6 +13,8 @@ from actionkit.cli.display import console, fail
 def train_command(
     method: Annotated[str, typer.Argument(help="The method, e.g. supervised.")],
     store: Annotated[Optional[str], typer.Option(help="The store to train on (default: the preset's).")] = None,
+    split: Annotated[Optional[str], typer.Option(help="The split protocol, e.g. xview, xsub.")] = None,
+    backbone: Annotated[Optional[str], typer.Option(help="The skeleton backbone, e.g. stgcn, gru.")] = None,
     preset: Annotated[Optional[str], typer.Option(help="Named settings, e.g. nwucla-xview, ntu60-xsub.")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key.path=value.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="The run folder (default: runs/METHOD/<time>).")] = None,
@@ -23,7 +25,7 @@ def train_command(
     from actionkit.trainers.registry import resolve_config, train
 
     try:
-        cfg = resolve_config(method, preset, list(set_ or []), store)
+        cfg = resolve_config(method, preset, list(set_ or []), store, split, backbone)
         summary = train(method, cfg, out=out, resume=resume)
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))

@@ -45,15 +45,26 @@ def get_method(name: str) -> MethodEntry:
         raise KeyError(f"unknown method {name!r}; methods: {', '.join(METHODS)}") from None
 
 
-def resolve_config(method: str, preset: str | None, overrides: list[str], store: str | None) -> Any:
-    """A method's config: its preset, then ``--store``, then ``--set`` overrides."""
+def resolve_config(
+    method: str,
+    preset: str | None,
+    overrides: list[str],
+    store: str | None,
+    split: str | None = None,
+    backbone: str | None = None,
+) -> Any:
+    """A method's config: its preset, then ``--store``/``--split``/``--backbone``, then ``--set``.
+
+    ``store``, ``split`` and ``backbone`` are shorthands for the overrides
+    ``data.store``, ``data.protocol`` and ``model.backbone``.
+    """
     entry = get_method(method)
     name = preset or entry.default_preset
     if name not in entry.presets:
         raise KeyError(f"unknown preset {name!r} for {method}; presets: {', '.join(entry.presets)}")
     cfg = entry.presets[name]()
-    if store:
-        overrides = [f"data.store={store}", *overrides]
+    shorthands = {"data.store": store, "data.protocol": split, "model.backbone": backbone}
+    overrides = [f"{key}={value}" for key, value in shorthands.items() if value] + list(overrides)
     return apply_overrides(cfg, overrides)
 
 

@@ -57,6 +57,13 @@ def test_existing_run_folder_is_not_overwritten(store, run_dir):
         train("supervised", tiny(store), out=run_dir)
 
 
+def test_split_and_backbone_shorthands(store):
+    cfg = resolve_config("supervised", "demo", ["data.frames=8"], str(store), split="xview", backbone="gru")
+    assert (cfg.data.store, cfg.data.protocol, cfg.model.backbone, cfg.data.frames) == (str(store), "xview", "gru", 8)
+    # --set comes last, so it wins over a shorthand
+    assert resolve_config("supervised", "demo", ["data.protocol=xsub"], None, split="xview").data.protocol == "xsub"
+
+
 def test_config_errors_say_what_to_do(store):
     with pytest.raises(KeyError, match="presets: "):
         resolve_config("supervised", "ntu61-xsub", [], None)
