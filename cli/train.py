@@ -15,6 +15,9 @@ def train_command(
     store: Annotated[Optional[str], typer.Option(help="The store to train on (default: the preset's).")] = None,
     split: Annotated[Optional[str], typer.Option(help="The split protocol, e.g. xview, xsub.")] = None,
     backbone: Annotated[Optional[str], typer.Option(help="The skeleton backbone, e.g. stgcn, gru.")] = None,
+    variant: Annotated[Optional[str], typer.Option(help="A variant of the method, e.g. i2md's cmd or moco.")] = None,
+    no_imd: Annotated[bool, typer.Option("--no-imd", help="I2MD ablation: no intra-modal distillation.")] = False,
+    no_cmd: Annotated[bool, typer.Option("--no-cmd", help="I2MD ablation: no cross-modal distillation.")] = False,
     preset: Annotated[Optional[str], typer.Option(help="Named settings, e.g. nwucla-xview, ntu60-xsub.")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key.path=value.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="The run folder (default: runs/METHOD/<time>).")] = None,
@@ -25,7 +28,8 @@ def train_command(
     from actionkit.trainers.registry import resolve_config, train
 
     try:
-        cfg = resolve_config(method, preset, list(set_ or []), store, split, backbone)
+        flags = [name for name, on in (("model.imd=false", no_imd), ("model.cmd=false", no_cmd)) if on]
+        cfg = resolve_config(method, preset, flags + list(set_ or []), store, split, backbone, variant)
         summary = train(method, cfg, out=out, resume=resume)
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))

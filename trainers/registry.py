@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from actionkit.data import collate
-from actionkit.trainers import supervised
+from actionkit.trainers import i2md, supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
 from actionkit.trainers.distributed import setup, teardown
@@ -25,16 +25,19 @@ class MethodEntry:
         presets: Preset name -> config factory.
         default_preset: The preset used without ``--preset``.
         build: Config -> (method, train set, eval set).
+        variants: ``--variant`` name -> config transformation applied after the preset.
     """
 
     config: type
     presets: dict[str, Callable[[], Any]]
     default_preset: str
     build: Callable[[Any], tuple[Any, Any, Any]]
+    variants: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
 
 METHODS: dict[str, MethodEntry] = {
     "supervised": MethodEntry(supervised.SupervisedConfig, supervised.PRESETS, "nwucla-xview-cpu", supervised.build),
+    "i2md": MethodEntry(i2md.I2MDConfig, i2md.PRESETS, "nwucla-xview-cpu", i2md.build, i2md.VARIANTS),
 }
 
 
@@ -52,17 +55,24 @@ def resolve_config(
     store: str | None,
     split: str | None = None,
     backbone: str | None = None,
+    variant: str | None = None,
 ) -> Any:
     """A method's config: its preset, then ``--store``/``--split``/``--backbone``, then ``--set``.
 
     ``store``, ``split`` and ``backbone`` are shorthands for the overrides
-    ``data.store``, ``data.protocol`` and ``model.backbone``.
+    ``data.store``, ``data.protocol`` and ``model.backbone``; ``variant`` names one of the
+    method's variants (e.g. i2md's ``cmd``), applied right after the preset.
     """
     entry = get_method(method)
     name = preset or entry.default_preset
     if name not in entry.presets:
         raise KeyError(f"unknown preset {name!r} for {method}; presets: {', '.join(entry.presets)}")
     cfg = entry.presets[name]()
+    if variant is not None:
+        if variant not in entry.variants:
+            have = ", ".join(entry.variants) or "none"
+            raise KeyError(f"unknown variant {variant!r} for {method}; variants: {have}")
+        cfg = entry.variants[variant](cfg)
     shorthands = {"data.store": store, "data.protocol": split, "model.backbone": backbone}
     overrides = [f"{key}={value}" for key, value in shorthands.items() if value] + list(overrides)
     return apply_overrides(cfg, overrides)

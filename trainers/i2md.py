@@ -1,0 +1,369 @@
+"""I2MD and CMD: cross- and intra-modal mutual distillation (``actionkit train i2md``).
+
+Mao et al., "I2MD: 3D Action Representation Learning with Inter- and Intra-modal
+Mutual Distillation" (and its conference version CMD). Per modality (joint, motion,
+bone; motion and bone derived from each augmented joint view on the device) a MoCo v2
+pair: a query encoder trained by gradient, a momentum key encoder, a 2-layer MLP head to
+128-d L2-normalised embeddings, InfoNCE against a queue of keys (eq. 1). On top:
+
+- CMD (eq. 2-5): mutual distillation between modalities, over the top-K_c neighbours
+  of the teacher's key in its queue (:func:`actionkit.losses.mutual_distillation`);
+  the queues of all modalities are enqueued in lockstep, so position i of every queue
+  holds the same sample's keys;
+- IMD (eq. 7-9, GCN-Transformer only): the cluster-level branch is the same encoder
+  run with cross-attention over the hidden embeddings of the top-K_a neighbours of the
+  query (or key) in a memory of (key, hidden) pairs; cluster-level InfoNCE (eq. 7) and
+  mutual distillation between the two branches (eq. 8);
+- total (eq. 10): sum over modalities of L_SCL + L_CCL + L_IMD, plus lambda_1 L_CMD.
+
+Variants: ``i2md`` (GCN-Transformer, CMD + IMD), ``cmd`` (3-layer BiGRU, CMD only),
+``moco`` (one modality, MoCo v2). Keys are gathered across processes before they are
+enqueued (the reference code enqueues only its own rank's keys under DDP).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from actionkit import open_store
+from actionkit.data import MultiView, SkeletonDataset, derive_streams
+from actionkit.data.transforms import Normalize
+from actionkit.data.views import CMDView
+from actionkit.losses import distill, info_nce, mutual_distillation
+from actionkit.models import MLPProjector, build_backbone
+from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig
+from actionkit.trainers.distributed import all_gather_cat
+from actionkit.trainers.method import Method
+
+MODALITIES = ("joint", "motion", "bone")
+
+
+@dataclass
+class I2MDModelConfig:
+    """Encoders, memories and losses.
+
+    Attributes:
+        backbone: ``gcn_transformer`` (I2MD) or ``gru`` (CMD); any skeleton backbone
+            works without IMD.
+        modalities: Modalities pre-trained together (joint is the evaluated one).
+        cmd: Cross-modal mutual distillation.
+        imd: Intra-modal mutual distillation (needs ``gcn_transformer``).
+        distill_pairs: Which modalities teach which (Table 8): ``"joint<->motion"``
+            (both ways), ``"joint<-bone"`` (bone teaches joint), ``"joint->bone"``.
+            Empty: every pair of ``modalities``, both ways (eq. 5).
+        width: Transformer width / GRU hidden size (0: the backbone's default).
+        depth: Transformer layers / GRU layers (0: default).
+        heads: Attention heads (0: default).
+        ffn_dim: Transformer feed-forward width (0: default).
+        cmd_quirk: The GRU of the CMD reference code (both directions forward in time).
+        proj_dim: Embedding width of the MLP head.
+        queue_size: Keys per modality queue, N.
+        momentum: Key-encoder momentum.
+        tau_c: InfoNCE temperature.
+        tau_t: Teacher temperature of mutual distillation.
+        tau_s: Student temperature.
+        k_c: Anchors of mutual distillation, K_c.
+        k_a: Neighbours aggregated by the cluster-level branch, K_a.
+        lambda_cmd: Weight of the CMD loss, lambda_1.
+    """
+
+    backbone: str = "gcn_transformer"
+    modalities: tuple[str, ...] = MODALITIES
+    cmd: bool = True
+    imd: bool = True
+    distill_pairs: tuple[str, ...] = ()
+    width: int = 0
+    depth: int = 0
+    heads: int = 0
+    ffn_dim: int = 0
+    cmd_quirk: bool = False
+    proj_dim: int = 128
+    queue_size: int = 16384
+    momentum: float = 0.999
+    tau_c: float = 0.07
+    tau_t: float = 0.05
+    tau_s: float = 0.1
+    k_c: int = 8192
+    k_a: int = 64
+    lambda_cmd: float = 0.5
+
+
+@dataclass
+class ViewConfig:
+    """The ISC / CMD views.
+
+    Attributes:
+        normalization: Load-time normalisation (``agcn``: the 2s-AGCN pre-processing CMD uses).
+        crop_min: Lower end of the temporal crop ratio (PKU-MMD: 0.1).
+        crop_max: Upper end.
+    """
+
+    normalization: str = "agcn"
+    crop_min: float = 0.5
+    crop_max: float = 1.0
+
+
+@dataclass
+class I2MDConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: I2MDModelConfig = field(default_factory=I2MDModelConfig)
+    augment: ViewConfig = field(default_factory=ViewConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+
+def backbone_kwargs(model: I2MDModelConfig, frames: int, cross_attention: bool) -> dict[str, Any]:
+    """The backbone factory's keyword arguments for a model config."""
+    if model.backbone == "gcn_transformer":
+        kw: dict[str, Any] = {"max_frames": frames, "cross_attention": cross_attention}
+        names = {"width": "dim", "depth": "depth", "heads": "num_heads", "ffn_dim": "ffn_dim"}
+    elif model.backbone == "gru":
+        kw = {"cmd_quirk": model.cmd_quirk}
+        names = {"width": "hidden_size", "depth": "num_layers"}
+    else:
+        kw, names = {}, {}
+    for ours, theirs in names.items():
+        if getattr(model, ours):
+            kw[theirs] = getattr(model, ours)
+    return kw
+
+
+def parse_pairs(pairs: tuple[str, ...], modalities: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(teacher, student)`` pairs from ``distill_pairs`` (all pairs both ways when empty)."""
+    if not pairs:
+        return [(a, b) for a, b in itertools.permutations(modalities, 2)]
+    out: list[tuple[str, str]] = []
+    for text in pairs:
+        for arrow, directions in (("<->", "both"), ("<-", "left"), ("->", "right")):
+            if arrow in text:
+                a, b = (s.strip() for s in text.split(arrow, 1))
+                break
+        else:
+            raise ValueError(f"distillation pair {text!r}: write A<->B, A<-B (B teaches A) or A->B")
+        for name in (a, b):
+            if name not in modalities:
+                raise ValueError(f"distillation pair {text!r}: {name!r} is not one of the modalities {modalities}")
+        if directions in ("both", "right"):
+            out.append((a, b))
+        if directions in ("both", "left"):
+            out.append((b, a))
+    return list(dict.fromkeys(out))
+
+
+class Encoder(nn.Module):
+    """A backbone and MoCo v2's MLP head: ``(N, C, T, V, M)`` -> hidden ``h`` and embedding ``z``.
+
+    Args:
+        backbone: Feature extractor with ``out_dim``.
+        proj_dim: Embedding width (128).
+    """
+
+    def __init__(self, backbone: nn.Module, proj_dim: int):
+        super().__init__()
+        self.backbone = backbone
+        self.head = MLPProjector(backbone.out_dim, backbone.out_dim, proj_dim, layers=2, bn=False)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns ``h`` ``(N, out_dim)`` and the L2-normalised ``z`` ``(N, proj_dim)``."""
+        h = self.backbone(x) if memory is None else self.backbone(x, memory)
+        return h, F.normalize(self.head(h).float(), dim=1)
+
+
+class I2MD(Method):
+    """The I2MD / CMD / MoCo pre-training method.
+
+    Args:
+        make_backbone: Builds one backbone (called twice per modality: query, key).
+        parents: ``[V]`` the layout's parents, for the bone stream.
+        cfg: The model config.
+    """
+
+    name = "i2md"
+
+    def __init__(self, make_backbone: Callable[[], nn.Module], parents: tuple[int, ...], cfg: I2MDModelConfig):
+        super().__init__()
+        mods = tuple(cfg.modalities)
+        if not mods or len(set(mods)) != len(mods) or any(m not in MODALITIES for m in mods):
+            raise ValueError(f"modalities must be distinct names among {MODALITIES}, got {mods}")
+        if cfg.imd and cfg.backbone != "gcn_transformer":
+            raise ValueError(f"IMD needs the gcn_transformer backbone (cross-attention), not {cfg.backbone!r}; "
+                             "set model.imd=false")  # fmt: skip
+        if cfg.cmd and len(mods) < 2:
+            raise ValueError(f"CMD needs at least two modalities, got {mods}; set model.cmd=false")
+        for name, k in (("k_c", cfg.k_c), ("k_a", cfg.k_a)):
+            if not 1 <= k <= cfg.queue_size:
+                raise ValueError(f"model.{name}={k} must be in 1..queue_size ({cfg.queue_size})")
+        self.cfg, self.modalities = cfg, mods
+        self.pairs = parse_pairs(tuple(cfg.distill_pairs), mods) if cfg.cmd else []
+        self.encoders = nn.ModuleDict({m: Encoder(make_backbone(), cfg.proj_dim) for m in mods})
+        self.key_encoders = copy.deepcopy(self.encoders)
+        for p in self.key_encoders.parameters():
+            p.requires_grad_(False)
+        hidden_dim = self.encoders[mods[0]].backbone.out_dim
+        memories = []
+        for m in mods:
+            self.register_buffer(f"queue_{m}", F.normalize(torch.randn(cfg.queue_size, cfg.proj_dim), dim=1))
+            memories.append(f"queue_{m}")
+            if cfg.imd:
+                self.register_buffer(f"hidden_{m}", torch.zeros(cfg.queue_size, hidden_dim))
+                memories.append(f"hidden_{m}")
+        self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
+        self.register_buffer("parents", torch.as_tensor(parents, dtype=torch.long), persistent=False)
+        # Every rank enqueues the same gathered keys, so DDP need not broadcast the memories.
+        DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(self, memories + ["queue_ptr"])
+        self._pending: list[dict[str, tuple[torch.Tensor, torch.Tensor]]] = []
+
+    # ------------------------------------------------------------------ memory
+    def queue(self, modality: str) -> torch.Tensor:
+        """``[N, proj_dim]`` the modality's queue of key embeddings."""
+        return getattr(self, f"queue_{modality}")
+
+    def hidden(self, modality: str) -> torch.Tensor:
+        """``[N, out_dim]`` the hidden embeddings stored beside the queue's keys (IMD)."""
+        return getattr(self, f"hidden_{modality}")
+
+    def neighbours(self, z: torch.Tensor, modality: str) -> torch.Tensor:
+        """``[B, K_a, out_dim]``: hidden embeddings of the top-K_a neighbours of ``z [B, D]``."""
+        idx = (z.detach() @ self.queue(modality).t()).topk(self.cfg.k_a, dim=1).indices
+        return self.hidden(modality)[idx]
+
+    # ------------------------------------------------------------------ step
+    def forward(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """Losses of one batch of two views ``batch["x"] = [query, key]``, each ``[B, C, T, V, M]``."""
+        xq, xk = batch["x"]
+        sq = derive_streams(xq, self.parents, self.modalities)
+        sk = derive_streams(xk, self.parents, self.modalities)
+        cfg = self.cfg
+        zq: dict[str, torch.Tensor] = {}
+        zk: dict[str, torch.Tensor] = {}
+        logs = {name: xq.new_zeros(()).float() for name in ("scl", "ccl", "imd", "cmd")}
+        keys: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        for m in self.modalities:
+            with torch.no_grad():
+                hk, zk[m] = self.key_encoders[m](sk[m])
+            keys[m] = (zk[m].detach(), hk.detach().float())
+            _, zq[m] = self.encoders[m](sq[m])
+            queue = self.queue(m)
+            logs["scl"] = logs["scl"] + info_nce(zq[m], zk[m], queue, cfg.tau_c)
+            if cfg.imd:
+                with torch.no_grad():
+                    _, zk_c = self.key_encoders[m](sk[m], self.neighbours(zk[m], m))
+                _, zq_c = self.encoders[m](sq[m], self.neighbours(zq[m], m).to(zq[m].dtype))
+                logs["ccl"] = logs["ccl"] + info_nce(zq_c, zk_c, queue, cfg.tau_c)
+                logs["imd"] = logs["imd"] + mutual_distillation(zq[m], zk[m], queue, zq_c, zk_c, queue, cfg.k_c,
+                                                                cfg.tau_t, cfg.tau_s)  # fmt: skip
+        for teacher, student in self.pairs:
+            logs["cmd"] = logs["cmd"] + distill(zk[teacher], self.queue(teacher), zq[student], self.queue(student),
+                                                cfg.k_c, cfg.tau_t, cfg.tau_s)  # fmt: skip
+        self._pending.append(keys)
+        loss = logs["scl"] + logs["ccl"] + logs["imd"] + cfg.lambda_cmd * logs["cmd"]
+        active = {"scl": True, "ccl": cfg.imd, "imd": cfg.imd, "cmd": bool(self.pairs)}
+        return {"loss": loss, **{k: v.detach() for k, v in logs.items() if active[k]}}
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        """Momentum update of the key encoders, then the step's keys enqueued (all ranks')."""
+        m = self.cfg.momentum
+        for q, k in zip(self.encoders.parameters(), self.key_encoders.parameters()):
+            k.mul_(m).add_(q.detach(), alpha=1.0 - m)
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        n = self.cfg.queue_size
+        count = None
+        for mod in self.modalities:
+            z = all_gather_cat(torch.cat([p[mod][0] for p in pending]))
+            count = len(z)
+            idx = (self.queue_ptr + torch.arange(count, device=z.device)) % n
+            self.queue(mod)[idx] = z.to(self.queue(mod).dtype)
+            if self.cfg.imd:
+                h = all_gather_cat(torch.cat([p[mod][1] for p in pending]))
+                self.hidden(mod)[idx] = h.to(self.hidden(mod).dtype)
+        self.queue_ptr.copy_((self.queue_ptr + int(count or 0)) % n)
+
+
+# ---------------------------------------------------------------------- presets
+def _preset(store: str, protocol: str, *, frames: int, batch: int, epochs: int, milestone: int, crop_min: float = 0.5,
+            model: I2MDModelConfig | None = None, workers: int = 4) -> I2MDConfig:  # fmt: skip
+    return I2MDConfig(
+        data=DataConfig(store=store, protocol=protocol, frames=frames, batch_size=batch, workers=workers),
+        model=model or I2MDModelConfig(),
+        augment=ViewConfig(normalization="agcn", crop_min=crop_min),
+        optim=OptimConfig(name="sgd", lr=0.01, momentum=0.9, weight_decay=1e-4, schedule="step",
+                          milestones=(milestone,)),  # fmt: skip
+        run=RunConfig(epochs=epochs, eval_every=10**9, log_every=50),
+    )
+
+
+def _default_store(dataset: str) -> str:
+    from actionkit.sources.registry import default_store
+
+    return str(default_store(dataset))
+
+
+def _nwucla_cpu() -> I2MDConfig:
+    """NW-UCLA cross-view on a 2-core CPU: a small GCN-Transformer, queue within the 1,020 training samples."""
+    model = I2MDModelConfig(width=128, depth=2, heads=4, ffn_dim=256, queue_size=512, k_c=256, k_a=16)
+    return _preset(_default_store("nwucla"), "xview", frames=32, batch=64, epochs=60, milestone=50, model=model,
+                   workers=2)  # fmt: skip
+
+
+#: Named presets (I2MD paper, section 4.1.2): SGD lr 0.01, batch 256, 500 epochs x0.1 at 400
+#: (PKU-MMD II: 1000 / 800, crop U[0.1, 1]).
+PRESETS: dict[str, Callable[[], I2MDConfig]] = {
+    "ntu60-xsub": lambda: _preset(_default_store("ntu60"), "xsub", frames=64, batch=256, epochs=500, milestone=400),
+    "ntu60-xview": lambda: _preset(_default_store("ntu60"), "xview", frames=64, batch=256, epochs=500, milestone=400),
+    "ntu120-xsub": lambda: _preset(_default_store("ntu120"), "xsub", frames=64, batch=256, epochs=500, milestone=400),
+    "ntu120-xset": lambda: _preset(_default_store("ntu120"), "xset", frames=64, batch=256, epochs=500, milestone=400),
+    "pkummd2-xsub": lambda: _preset(_default_store("pkummd2"), "xsub", frames=64, batch=256, epochs=1000,
+                                    milestone=800, crop_min=0.1),  # fmt: skip
+    "nwucla-xview-cpu": _nwucla_cpu,
+}
+
+
+def to_cmd(cfg: I2MDConfig) -> I2MDConfig:
+    """The conference version: CMD with the 3-layer BiGRU (1024 units), no IMD."""
+    cfg.model.backbone, cfg.model.imd = "gru", False
+    cfg.model.width = cfg.model.depth = cfg.model.heads = cfg.model.ffn_dim = 0
+    return cfg
+
+
+def to_moco(cfg: I2MDConfig) -> I2MDConfig:
+    """The single-modality MoCo v2 baseline on the joint stream (same encoder as the preset)."""
+    cfg.model.modalities, cfg.model.cmd, cfg.model.imd = ("joint",), False, False
+    return cfg
+
+
+#: ``--variant`` name -> config transformation applied after the preset.
+VARIANTS: dict[str, Callable[[I2MDConfig], I2MDConfig]] = {"i2md": lambda c: c, "cmd": to_cmd, "moco": to_moco}
+
+
+def make_train_set(cfg: I2MDConfig, store: Path | None = None) -> SkeletonDataset:
+    """Two CMD views of each training sample (joint stream; motion and bone come later, on the device)."""
+    view = CMDView(cfg.data.frames, (cfg.augment.crop_min, cfg.augment.crop_max))
+    norm = None if cfg.augment.normalization == "none" else Normalize(cfg.augment.normalization)
+    return SkeletonDataset(Path(store or cfg.data.store), (cfg.data.protocol, cfg.data.train_part), stream="joint",
+                           transform=MultiView(view, n=2), seed=cfg.run.seed, pre_transform=norm)  # fmt: skip
+
+
+def build(cfg: I2MDConfig) -> tuple[I2MD, SkeletonDataset, None]:
+    """The method and its training set (evaluation is ``actionkit eval`` on the run)."""
+    train_set = make_train_set(cfg)
+    max_bodies = int(open_store(cfg.data.store).attrs["max_bodies"])
+    kwargs = backbone_kwargs(cfg.model, cfg.data.frames, cross_attention=cfg.model.imd)
+    torch.manual_seed(cfg.run.seed)
+
+    def make_backbone() -> nn.Module:
+        return build_backbone(cfg.model.backbone, train_set.layout, max_bodies=max_bodies, **kwargs)
+
+    return I2MD(make_backbone, train_set.layout.parents, cfg.model), train_set, None
