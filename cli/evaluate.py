@@ -19,6 +19,7 @@ def eval_command(
     fraction: Annotated[float, typer.Option(help="semi: labelled fraction of the training part.")] = 0.01,
     repeats: Annotated[int, typer.Option(help="semi: repeats with different subsets.")] = 5,
     target: Annotated[Optional[Path], typer.Option(help="transfer: the store to finetune and test on.")] = None,
+    modality: Annotated[Optional[str], typer.Option(help="A multi-modal run's encoder: joint, motion or bone.")] = None,
     standardize: Annotated[bool, typer.Option(help="linear: z-score features with training statistics first.")] = False,
 ) -> None:
     """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
@@ -29,7 +30,7 @@ def eval_command(
     from actionkit.trainers.evaluation import EvalOptions, run_protocol
 
     opts = EvalOptions(random_init=random_init, k=k, epochs=epochs, fraction=fraction, repeats=repeats, target=target,
-                       standardize=standardize)
+                       standardize=standardize, modality=modality)
     try:
         ctx = setup("auto")
         try:

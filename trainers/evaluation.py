@@ -29,23 +29,27 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from actionkit import open_store
-from actionkit.data import SkeletonDataset, collate
+from actionkit.data import Normalize, SkeletonDataset, collate
 from actionkit.models import build_backbone
 from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
-from actionkit.trainers.supervised import Supervised, SupervisedConfig, make_dataset
+from actionkit.trainers.method import EncoderRecipe
+from actionkit.trainers.registry import METHODS
+from actionkit.trainers.supervised import Supervised, SupervisedConfig
 
 
 @torch.no_grad()
 def extract_features(encoder: torch.nn.Module, dataset: Dataset, device: torch.device,
-                     batch_size: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
-    """Encoder features of every item, in order: ``(N, D)`` float32 and labels ``(N,)``."""
+                     batch_size: int = 128, key: str = "x") -> tuple[torch.Tensor, torch.Tensor]:
+    """Encoder features of every item, in order: ``(N, D)`` float32 and labels ``(N,)``.
+
+    ``key`` is the batch entry fed to the encoder (``x``, or a derived ``motion``/``bone``).
+    """
     encoder.eval().to(device)
     feats, labels = [], []
     for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0, collate_fn=collate):
-        feats.append(encoder(batch["x"].to(device)).float().cpu())
+        feats.append(encoder(batch[key].to(device)).float().cpu())
         labels.append(batch["label"])
     return torch.cat(feats), torch.cat(labels)
 
@@ -111,49 +115,78 @@ def balanced_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarra
 
 @dataclasses.dataclass
 class RunEncoder:
-    """A run's encoder and the config it was trained with."""
+    """A run's encoder and how to feed and finetune it."""
 
     encoder: torch.nn.Module
-    config: SupervisedConfig
+    recipe: EncoderRecipe
     run: Path
+    modality: str | None = None
+
+    @property
+    def config(self) -> SupervisedConfig:
+        """The finetune protocol's config (data, optimiser, schedule)."""
+        return self.recipe.finetune
 
 
-def load_encoder(run: Path, random_init: bool = False) -> RunEncoder:
-    """The ``backbone`` of a run folder's last checkpoint (or a fresh one with ``random_init``).
+def load_encoder(run: Path, random_init: bool = False, modality: str | None = None) -> RunEncoder:
+    """The encoder of a run folder's last checkpoint (or a fresh one with ``random_init``).
+
+    Args:
+        run: A run folder (or checkpoint).
+        random_init: An untrained encoder of the run's config instead: the baseline.
+        modality: Which of a multi-modal run's encoders (``joint``, ``motion``, ``bone``);
+            None for the method's default (joint).
 
     Raises:
         FileNotFoundError: no checkpoint in ``run``.
-        ValueError: the checkpoint has no backbone that fits the run's config.
+        ValueError: the run's method has no evaluable encoder, has no such modality, or
+            its checkpoint does not fit the config.
     """
     ckpt = load_checkpoint(run)
-    cfg = from_dict(SupervisedConfig, {k: v for k, v in ckpt["config"].items() if k in
-                                       {f.name for f in dataclasses.fields(SupervisedConfig)}})
+    method = ckpt.get("method")
+    entry = METHODS.get(method)
+    if entry is None or entry.encoder_recipe is None:
+        raise ValueError(f"{run}: runs of method {method!r} have no encoder the protocols can evaluate")
+    recipe = entry.encoder_recipe(ckpt["config"], modality)
+    cfg = recipe.finetune
     store = open_store(cfg.data.store)
     torch.manual_seed(cfg.run.seed)
-    encoder = build_backbone(cfg.model.backbone, store.layout, max_bodies=int(store.attrs["max_bodies"]))
+    encoder = build_backbone(recipe.backbone, store.layout, max_bodies=int(store.attrs["max_bodies"]),
+                             **recipe.backbone_kwargs)  # fmt: skip
     if not random_init:
-        state = {k[len("backbone."):]: v for k, v in ckpt["model"].items() if k.startswith("backbone.")}
+        prefix = recipe.state_prefix
+        state = {k[len(prefix):]: v for k, v in ckpt["model"].items() if k.startswith(prefix)}
         if not state:
-            raise ValueError(f"{run}: the checkpoint of method {ckpt.get('method')!r} has no 'backbone' weights")
+            raise ValueError(f"{run}: the checkpoint of method {method!r} has no weights under {prefix!r}")
         try:
             encoder.load_state_dict(state)
         except RuntimeError as exc:
-            raise ValueError(f"{run}: the checkpoint's backbone does not fit {cfg.model.backbone}: "
+            raise ValueError(f"{run}: the checkpoint's encoder does not fit {recipe.backbone}: "
                              f"{str(exc).splitlines()[0]}") from None
-    return RunEncoder(encoder, cfg, Path(run))
+    return RunEncoder(encoder, recipe, Path(run), modality)
 
 
-def _datasets(cfg: SupervisedConfig, store: Path, train_aug: bool) -> tuple[SkeletonDataset, SkeletonDataset]:
-    return (make_dataset(cfg, cfg.data.train_part, train=train_aug, store=store),
-            make_dataset(cfg, cfg.data.test_part, train=False, store=store))
+def recipe_dataset(recipe: EncoderRecipe, store: Path, protocol: str, part: str, train: bool) -> SkeletonDataset:
+    """One split part fed as the recipe says (training or test transform)."""
+    norm = None if recipe.normalization == "none" else Normalize(recipe.normalization)
+    streams = ("joint",) + ((recipe.derived,) if recipe.derived else ())
+    transform = recipe.train_transform if train else recipe.test_transform
+    return SkeletonDataset(store, (protocol, part), stream=recipe.stream, transform=transform, streams_out=streams,
+                           seed=recipe.finetune.run.seed, pre_transform=norm)  # fmt: skip
+
+
+def _datasets(enc: RunEncoder, store: Path, train_aug: bool) -> tuple[SkeletonDataset, SkeletonDataset]:
+    data = enc.config.data
+    return (recipe_dataset(enc.recipe, store, data.protocol, data.train_part, train=train_aug),
+            recipe_dataset(enc.recipe, store, data.protocol, data.test_part, train=False))
 
 
 def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device, **kwargs: Any) -> dict[str, Any]:
     """``linear`` or ``knn`` on the run's own store and split."""
-    cfg = enc.config
-    train, test = _datasets(cfg, Path(cfg.data.store), train_aug=False)
-    tx, ty = extract_features(enc.encoder, train, device)
-    vx, vy = extract_features(enc.encoder, test, device)
+    cfg, key = enc.config, enc.recipe.input_key
+    train, test = _datasets(enc, Path(cfg.data.store), train_aug=False)
+    tx, ty = extract_features(enc.encoder, train, device, key=key)
+    vx, vy = extract_features(enc.encoder, test, device, key=key)
     if protocol_name == "knn":
         return {"top1": knn_accuracy(tx, ty, vx, vy, k=kwargs.get("k", 1)), "k": kwargs.get("k", 1),
                 "train": len(train), "test": len(test)}
@@ -172,11 +205,11 @@ def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None
         cfg.run = dataclasses.replace(cfg.run, epochs=epochs)
     store = Path(store or cfg.data.store)
     cfg.data = dataclasses.replace(cfg.data, store=str(store))
-    train, test = _datasets(cfg, store, train_aug=True)
+    train, test = _datasets(enc, store, train_aug=True)
     if fraction < 1.0:
         train = train.subset(balanced_subset(train.labels, fraction, subset_seed))
     encoder = enc.encoder
-    method = Supervised(encoder, train.num_classes, cfg.model.dropout)
+    method = Supervised(encoder, train.num_classes, cfg.model.dropout, input_key=enc.recipe.input_key)
     summary = Trainer(method, train, test, cfg, out, ctx, collate_fn=collate).fit()
     return {"top1": summary.get("top1"), "top5": summary.get("top5"), "epochs": cfg.run.epochs,
             "train": len(train), "test": len(test)}
@@ -200,6 +233,7 @@ class EvalOptions:
     repeats: int = 5
     target: Path | None = None
     standardize: bool = False
+    modality: str | None = None
 
 
 def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
@@ -250,9 +284,11 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
     """
     if protocol not in PROTOCOLS:
         raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
-    enc = load_encoder(Path(run), random_init=opts.random_init)
+    enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality)
     results = PROTOCOLS[protocol](enc, ctx, opts)
     results["encoder"] = "random initialisation" if opts.random_init else str(run)
-    name = protocol + ("-standardized" if protocol == "linear" and opts.standardize else "")
+    results["modality"] = enc.recipe.derived or enc.recipe.stream
+    name = protocol + (f"-{opts.modality}" if opts.modality else "")
+    name += "-standardized" if protocol == "linear" and opts.standardize else ""
     name += "-random-init" if opts.random_init else ""
     return results, write_results(Path(run), name, results)

@@ -38,12 +38,13 @@ from torch.nn.parallel import DistributedDataParallel
 from actionkit import open_store
 from actionkit.data import MultiView, SkeletonDataset, derive_streams
 from actionkit.data.transforms import Normalize
-from actionkit.data.views import CMDView
+from actionkit.data.views import CMDView, cmd_test_view
 from actionkit.losses import distill, info_nce, mutual_distillation
 from actionkit.models import MLPProjector, build_backbone
-from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig
+from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
 from actionkit.trainers.distributed import all_gather_cat
-from actionkit.trainers.method import Method
+from actionkit.trainers.method import EncoderRecipe, Method
+from actionkit.trainers.supervised import AugmentConfig, ModelConfig, SupervisedConfig
 
 MODALITIES = ("joint", "motion", "bone")
 
@@ -367,3 +368,35 @@ def build(cfg: I2MDConfig) -> tuple[I2MD, SkeletonDataset, None]:
         return build_backbone(cfg.model.backbone, train_set.layout, max_bodies=max_bodies, **kwargs)
 
     return I2MD(make_backbone, train_set.layout.parents, cfg.model), train_set, None
+
+
+def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> EncoderRecipe:
+    """How ``actionkit eval`` rebuilds one modality's query encoder of an I2MD run.
+
+    Features and test samples use the test view (the centre 95% resized to the
+    pre-training length); finetuning uses the training view and the paper's protocol
+    (SGD lr 0.01, 80 epochs, x0.1 at epochs 50 and 70).
+    """
+    cfg = from_dict(I2MDConfig, config)
+    modality = modality or "joint"
+    if modality not in cfg.model.modalities:
+        raise ValueError(f"this run pre-trained {', '.join(cfg.model.modalities)}; it has no {modality} encoder")
+    frames = cfg.data.frames
+    finetune = SupervisedConfig(
+        data=DataConfig(**{**vars(cfg.data), "stream": "joint"}),
+        model=ModelConfig(backbone=cfg.model.backbone),
+        augment=AugmentConfig(normalization=cfg.augment.normalization),
+        optim=OptimConfig(name="sgd", lr=0.01, momentum=0.9, weight_decay=1e-4, schedule="step", milestones=(50, 70)),
+        run=RunConfig(epochs=80, eval_every=10, seed=cfg.run.seed),
+    )
+    return EncoderRecipe(
+        backbone=cfg.model.backbone,
+        backbone_kwargs=backbone_kwargs(cfg.model, frames, cross_attention=cfg.model.imd),
+        state_prefix=f"encoders.{modality}.backbone.",
+        stream="joint",
+        derived=None if modality == "joint" else modality,
+        normalization=cfg.augment.normalization,
+        test_transform=cmd_test_view(frames),
+        train_transform=CMDView(frames, (cfg.augment.crop_min, cfg.augment.crop_max)),
+        finetune=finetune,
+    )

@@ -7,7 +7,8 @@ accumulation, schedules, checkpoints, logging) belongs to :class:`actionkit.trai
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -37,3 +38,41 @@ class Method(nn.Module):
     def evaluate(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, float]:
         """Metrics on a held-out loader (default: none)."""
         return {}
+
+
+@dataclass
+class EncoderRecipe:
+    """How the evaluation protocols rebuild a run's encoder and feed it.
+
+    Each method maps its run config to a recipe (``MethodEntry.encoder_recipe``), one per
+    modality it trains; ``actionkit eval`` needs nothing else from the method.
+
+    Attributes:
+        backbone: A name of ``actionkit.models.BACKBONES``.
+        backbone_kwargs: Its keyword arguments (widths, quirks, ...).
+        state_prefix: Prefix of the encoder's weights in the checkpoint's ``model``.
+        stream: The stored stream the datasets read.
+        derived: ``motion`` or ``bone`` derived from the (transformed) joints and fed to
+            the encoder instead of the stream itself; None feeds the stream (``"x"``).
+        normalization: Load-time normalisation (``actionkit.normalize``), or ``none``.
+        test_transform: Per-sample transform of evaluated samples (and of the features
+            the linear and kNN protocols train on).
+        train_transform: Per-sample augmentation of the finetune protocols.
+        finetune: A ``SupervisedConfig`` holding the finetune protocol's data, optimiser
+            and schedule (the paper's).
+    """
+
+    backbone: str
+    backbone_kwargs: dict[str, Any]
+    state_prefix: str
+    stream: str
+    derived: str | None
+    normalization: str
+    test_transform: Callable
+    train_transform: Callable
+    finetune: Any
+
+    @property
+    def input_key(self) -> str:
+        """The batch key holding the encoder's input."""
+        return self.derived or "x"

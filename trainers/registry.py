@@ -14,6 +14,7 @@ from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
 from actionkit.trainers.distributed import setup, teardown
 from actionkit.trainers.engine import Trainer
+from actionkit.trainers.method import EncoderRecipe
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class MethodEntry:
         default_preset: The preset used without ``--preset``.
         build: Config -> (method, train set, eval set).
         variants: ``--variant`` name -> config transformation applied after the preset.
+        encoder_recipe: ``(run config dict, modality or None) -> EncoderRecipe``: how
+            ``actionkit eval`` rebuilds and feeds the run's encoder.
     """
 
     config: type
@@ -33,11 +36,14 @@ class MethodEntry:
     default_preset: str
     build: Callable[[Any], tuple[Any, Any, Any]]
     variants: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    encoder_recipe: Callable[[dict[str, Any], str | None], EncoderRecipe] | None = None
 
 
 METHODS: dict[str, MethodEntry] = {
-    "supervised": MethodEntry(supervised.SupervisedConfig, supervised.PRESETS, "nwucla-xview-cpu", supervised.build),
-    "i2md": MethodEntry(i2md.I2MDConfig, i2md.PRESETS, "nwucla-xview-cpu", i2md.build, i2md.VARIANTS),
+    "supervised": MethodEntry(supervised.SupervisedConfig, supervised.PRESETS, "nwucla-xview-cpu", supervised.build,
+                              encoder_recipe=supervised.encoder_recipe),  # fmt: skip
+    "i2md": MethodEntry(i2md.I2MDConfig, i2md.PRESETS, "nwucla-xview-cpu", i2md.build, i2md.VARIANTS,
+                        i2md.encoder_recipe),  # fmt: skip
 }
 
 

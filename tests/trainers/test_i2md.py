@@ -173,3 +173,29 @@ def test_variants_resolve(store):
     assert (moco.model.modalities, moco.model.cmd, moco.model.imd) == (("joint",), False, False)
     with pytest.raises(KeyError, match="variants: i2md, cmd, moco"):
         resolve_config("i2md", None, [], str(store), variant="simclr")
+
+
+def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
+    from actionkit.trainers.distributed import Context
+    from actionkit.trainers.evaluation import EvalOptions, load_encoder, run_protocol
+
+    cpu = Context(0, 1, 0, torch.device("cpu"))
+    run = tmp_path / "run"
+    train("i2md", tiny_config(store, "run.epochs=1"), out=run)
+    for modality in ("joint", "motion", "bone"):
+        results, path = run_protocol("knn", run, cpu, EvalOptions(modality=modality))
+        assert path.name == f"knn-{modality}.json" and results["modality"] == modality
+        assert 0.0 <= results["top1"] <= 1.0 and results["test"] > 0
+    results, _ = run_protocol("linear", run, cpu, EvalOptions(epochs=2))
+    assert results["modality"] == "joint" and 0.0 <= results["top1"] <= 1.0
+    results, _ = run_protocol("finetune", run, cpu, EvalOptions(epochs=1, modality="motion"))
+    assert 0.0 <= results["top1"] <= 1.0
+    # the loaded encoder is the run's query encoder, and a random-init one differs from it
+    enc = load_encoder(run, modality="bone")
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=False)["model"]
+    for k, v in enc.encoder.state_dict().items():
+        assert torch.equal(v, state[f"encoders.bone.backbone.{k}"])
+    fresh = load_encoder(run, random_init=True, modality="bone").encoder.state_dict()
+    assert any(not torch.equal(fresh[k], v) for k, v in enc.encoder.state_dict().items())
+    with pytest.raises(ValueError, match="no depth encoder|pre-trained joint, motion, bone"):
+        load_encoder(run, modality="depth")
