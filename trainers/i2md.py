@@ -174,10 +174,30 @@ class Encoder(nn.Module):
         self.backbone = backbone
         self.head = MLPProjector(backbone.out_dim, backbone.out_dim, proj_dim, layers=2, bn=False)
 
-    def forward(self, x: torch.Tensor, memory: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns ``h`` ``(N, out_dim)`` and the L2-normalised ``z`` ``(N, proj_dim)``."""
-        h = self.backbone(x) if memory is None else self.backbone(x, memory)
+        return self.project(self.backbone(x))
+
+    def project(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``h`` and its L2-normalised embedding ``z``."""
         return h, F.normalize(self.head(h).float(), dim=1)
+
+    def branches(
+        self, x: torch.Tensor, memory_of: Callable[[torch.Tensor], torch.Tensor]
+    ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """The instance-level branch, then the cluster-level one (GCN-Transformer only).
+
+        Both share the view's frame tokens (the ST-GCN runs once); the cluster-level
+        branch attends to ``memory_of(z)`` ``(N, K_a, out_dim)``, the neighbours
+        retrieved with the instance-level embedding ``z``.
+
+        Returns:
+            ``(h, z)`` of the instance-level branch and of the cluster-level branch.
+        """
+        tokens = self.backbone.embed_frames(x)
+        h, z = self.project(self.backbone.encode_tokens(tokens).mean(dim=1))
+        memory = memory_of(z).to(tokens.dtype)
+        return (h, z), self.project(self.backbone.encode_tokens(tokens, memory).mean(dim=1))
 
 
 class I2MD(Method):
@@ -250,16 +270,21 @@ class I2MD(Method):
         logs = {name: xq.new_zeros(()).float() for name in ("scl", "ccl", "imd", "cmd")}
         keys: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         for m in self.modalities:
-            with torch.no_grad():
-                hk, zk[m] = self.key_encoders[m](sk[m])
-            keys[m] = (zk[m].detach(), hk.detach().float())
-            _, zq[m] = self.encoders[m](sq[m])
             queue = self.queue(m)
+            if cfg.imd:
+                def memory_of(z: torch.Tensor, m: str = m) -> torch.Tensor:
+                    return self.neighbours(z, m)
+
+                with torch.no_grad():
+                    (hk, zk[m]), (_, zk_c) = self.key_encoders[m].branches(sk[m], memory_of)
+                (_, zq[m]), (_, zq_c) = self.encoders[m].branches(sq[m], memory_of)
+            else:
+                with torch.no_grad():
+                    hk, zk[m] = self.key_encoders[m](sk[m])
+                _, zq[m] = self.encoders[m](sq[m])
+            keys[m] = (zk[m].detach(), hk.detach().float())
             logs["scl"] = logs["scl"] + info_nce(zq[m], zk[m], queue, cfg.tau_c)
             if cfg.imd:
-                with torch.no_grad():
-                    _, zk_c = self.key_encoders[m](sk[m], self.neighbours(zk[m], m))
-                _, zq_c = self.encoders[m](sq[m], self.neighbours(zq[m], m).to(zq[m].dtype))
                 logs["ccl"] = logs["ccl"] + info_nce(zq_c, zk_c, queue, cfg.tau_c)
                 logs["imd"] = logs["imd"] + mutual_distillation(zq[m], zk[m], queue, zq_c, zk_c, queue, cfg.k_c,
                                                                 cfg.tau_t, cfg.tau_s)  # fmt: skip

@@ -186,22 +186,17 @@ class GCNTransformer(nn.Module):
         self.cross_attention = cross_attention
         self.out_dim = dim
 
-    def forward_frames(
-        self, x: torch.Tensor, memory: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Per-frame tokens after the Transformer.
+    def embed_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """Frame tokens before the Transformer: ST-GCN, flatten, linear, position embedding.
 
         Args:
             x: ``(N, C, T, V, M)`` with ``T <= max_frames`` and ``M = max_bodies``.
-            memory: ``(N, K, out_dim)`` keys/values for the cross-attention sub-blocks
-                (requires ``cross_attention=True``), or None to skip them.
 
         Returns:
             ``(N, T, out_dim)``.
 
         Raises:
-            ValueError: On a wrong number of bodies, too many frames, or memory given to
-                a model built without cross-attention.
+            ValueError: On a wrong number of bodies or too many frames.
         """
         n, _, t, _, m = x.shape
         if m != self.max_bodies:
@@ -210,6 +205,29 @@ class GCNTransformer(nn.Module):
             raise ValueError(
                 f"{t} frames exceed the position embedding's max_frames={self.max_frames}"
             )
+        maps = self.gcn.forward_maps(x)  # (N, M, C, T, V)
+        tokens = maps.permute(0, 3, 1, 4, 2).reshape(n, t, self.frame_dim)
+        return self.embed(tokens) + self.pos_embed[:, :t]
+
+    def encode_tokens(self, tokens: torch.Tensor, memory: torch.Tensor | None = None) -> torch.Tensor:
+        """The Transformer over frame tokens (from :meth:`embed_frames`).
+
+        The instance- and cluster-level branches of I2MD share the tokens of a view:
+        call this twice, without and with ``memory``, on one :meth:`embed_frames` output.
+
+        Args:
+            tokens: ``(N, T, out_dim)``.
+            memory: ``(N, K, out_dim)`` keys/values for the cross-attention sub-blocks
+                (requires ``cross_attention=True``), or None to skip them.
+
+        Returns:
+            ``(N, T, out_dim)``.
+
+        Raises:
+            ValueError: On memory given to a model built without cross-attention, or of
+                the wrong shape.
+        """
+        n = tokens.shape[0]
         if memory is not None:
             if not self.cross_attention:
                 raise ValueError("memory was given but the model has no cross-attention blocks")
@@ -217,12 +235,27 @@ class GCNTransformer(nn.Module):
                 raise ValueError(
                     f"memory must be (N={n}, K, {self.out_dim}), got {tuple(memory.shape)}"
                 )
-        maps = self.gcn.forward_maps(x)  # (N, M, C, T, V)
-        tokens = maps.permute(0, 3, 1, 4, 2).reshape(n, t, self.frame_dim)
-        y = self.embed(tokens) + self.pos_embed[:, :t]
+        y = tokens
         for layer in self.layers:
             y = layer(y, memory)
         return self.norm(y)
+
+    def forward_frames(
+        self, x: torch.Tensor, memory: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Per-frame tokens after the Transformer.
+
+        Args:
+            x: ``(N, C, T, V, M)`` with ``T <= max_frames`` and ``M = max_bodies``.
+            memory: See :meth:`encode_tokens`.
+
+        Returns:
+            ``(N, T, out_dim)``.
+
+        Raises:
+            ValueError: See :meth:`embed_frames` and :meth:`encode_tokens`.
+        """
+        return self.encode_tokens(self.embed_frames(x), memory)
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor | None = None) -> torch.Tensor:
         """The hidden embedding h: tokens averaged over time.

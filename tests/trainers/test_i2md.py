@@ -199,3 +199,16 @@ def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
     assert any(not torch.equal(fresh[k], v) for k, v in enc.encoder.state_dict().items())
     with pytest.raises(ValueError, match="no depth encoder|pre-trained joint, motion, bone"):
         load_encoder(run, modality="depth")
+
+
+def test_branches_share_tokens_and_equal_two_full_passes():
+    method = tiny_method().eval()
+    enc = method.encoders["joint"]
+    x = views()["x"][0]
+    fixed = torch.randn(4, 3, 32, generator=torch.Generator().manual_seed(5))
+    (h, z), (h_c, z_c) = enc.branches(x, lambda z: fixed)
+    h2, z2 = enc(x)
+    h2_c, z2_c = enc.project(enc.backbone(x, fixed))
+    for a, b in ((h, h2), (z, z2), (h_c, h2_c), (z_c, z2_c)):
+        torch.testing.assert_close(a, b)
+    assert not torch.allclose(h, h_c)  # the neighbours changed the cluster-level embedding
