@@ -120,7 +120,6 @@ class RunEncoder:
     encoder: torch.nn.Module
     recipe: EncoderRecipe
     run: Path
-    modality: str | None = None
 
     @property
     def config(self) -> SupervisedConfig:
@@ -163,7 +162,7 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
         except RuntimeError as exc:
             raise ValueError(f"{run}: the checkpoint's encoder does not fit {recipe.backbone}: "
                              f"{str(exc).splitlines()[0]}") from None
-    return RunEncoder(encoder, recipe, Path(run), modality)
+    return RunEncoder(encoder, recipe, Path(run))
 
 
 def recipe_dataset(recipe: EncoderRecipe, store: Path, protocol: str, part: str, train: bool) -> SkeletonDataset:

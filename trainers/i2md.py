@@ -24,6 +24,7 @@ enqueued (the reference code enqueues only its own rank's keys under DDP).
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from actionkit.data.transforms import Normalize
 from actionkit.data.views import CMDView, cmd_test_view
 from actionkit.losses import distill, info_nce, mutual_distillation
 from actionkit.models import MLPProjector, build_backbone
+from actionkit.sources.registry import default_store
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
 from actionkit.trainers.distributed import all_gather_cat
 from actionkit.trainers.method import EncoderRecipe, Method
@@ -272,9 +274,7 @@ class I2MD(Method):
         for m in self.modalities:
             queue = self.queue(m)
             if cfg.imd:
-                def memory_of(z: torch.Tensor, m: str = m) -> torch.Tensor:
-                    return self.neighbours(z, m)
-
+                memory_of = functools.partial(self.neighbours, modality=m)
                 with torch.no_grad():
                     (hk, zk[m]), (_, zk_c) = self.key_encoders[m].branches(sk[m], memory_of)
                 (_, zq[m]), (_, zq_c) = self.encoders[m].branches(sq[m], memory_of)
@@ -306,16 +306,14 @@ class I2MD(Method):
             return
         pending, self._pending = self._pending, []
         n = self.cfg.queue_size
-        count = None
         for mod in self.modalities:
             z = all_gather_cat(torch.cat([p[mod][0] for p in pending]))
-            count = len(z)
-            idx = (self.queue_ptr + torch.arange(count, device=z.device)) % n
+            idx = (self.queue_ptr + torch.arange(len(z), device=z.device)) % n
             self.queue(mod)[idx] = z.to(self.queue(mod).dtype)
             if self.cfg.imd:
                 h = all_gather_cat(torch.cat([p[mod][1] for p in pending]))
                 self.hidden(mod)[idx] = h.to(self.hidden(mod).dtype)
-        self.queue_ptr.copy_((self.queue_ptr + int(count or 0)) % n)
+        self.queue_ptr.copy_((self.queue_ptr + len(z)) % n)  # every modality enqueued len(z) keys
 
 
 # ---------------------------------------------------------------------- presets
@@ -327,13 +325,11 @@ def _preset(store: str, protocol: str, *, frames: int, batch: int, epochs: int, 
         augment=ViewConfig(normalization="agcn", crop_min=crop_min),
         optim=OptimConfig(name="sgd", lr=0.01, momentum=0.9, weight_decay=1e-4, schedule="step",
                           milestones=(milestone,)),  # fmt: skip
-        run=RunConfig(epochs=epochs, eval_every=10**9, log_every=50),
+        run=RunConfig(epochs=epochs, log_every=50),
     )
 
 
 def _default_store(dataset: str) -> str:
-    from actionkit.sources.registry import default_store
-
     return str(default_store(dataset))
 
 

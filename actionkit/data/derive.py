@@ -39,16 +39,26 @@ def bone_of(x: torch.Tensor, parents: Sequence[int] | np.ndarray | torch.Tensor)
 
     Args:
         x: ``[B, C, T, V, M]`` joint coordinates.
-        parents: ``[V]`` parent of each joint (``Layout.parents``).
+        parents: ``[V]`` parent of each joint (``Layout.parents``): a sequence, checked
+            here, or a tensor already checked by its owner (only its shape is checked).
 
     Returns:
         ``[B, C, T, V, M]``: ``out[..., v, :] = x[..., v, :] - x[..., parents[v], :]``.
     """
     if x.dim() != 5:
         raise ValueError(f"expected a [B, C, T, V, M] batch, got shape {tuple(x.shape)}")
-    p = torch.as_tensor(np.asarray(parents, dtype=np.int64), device=x.device)
-    if p.shape != (x.shape[3],) or bool((p < 0).any()) or bool((p >= x.shape[3]).any()):
-        raise ValueError(f"parents must hold {x.shape[3]} joint indices in 0..{x.shape[3] - 1}, got {p.tolist()}")
+    v = x.shape[3]
+    if isinstance(parents, torch.Tensor):
+        # A caller-held tensor (e.g. a module buffer, checked once when built): only its
+        # shape is checked, so that a training step never waits on the device.
+        if parents.shape != (v,):
+            raise ValueError(f"parents must hold {v} joint indices, got shape {tuple(parents.shape)}")
+        p = parents.to(device=x.device, dtype=torch.long)
+    else:
+        arr = np.asarray(parents, dtype=np.int64)
+        if arr.shape != (v,) or (arr < 0).any() or (arr >= v).any():
+            raise ValueError(f"parents must hold {v} joint indices in 0..{v - 1}, got {arr.tolist()}")
+        p = torch.from_numpy(arr).to(x.device)
     return x - x.index_select(3, p)
 
 

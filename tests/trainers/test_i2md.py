@@ -12,9 +12,6 @@ import torch
 
 from actionkit.layouts import NTU25
 from actionkit.models import build_backbone
-from actionkit.prepare import prepare
-from actionkit.sources.ntu import NTUSource
-from actionkit.synthetic import generate_ntu_dataset
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.i2md import I2MD, I2MDModelConfig, backbone_kwargs, parse_pairs
 from actionkit.trainers.registry import resolve_config, train
@@ -136,14 +133,6 @@ def test_ddp_gathers_keys_from_every_rank_before_enqueueing(tmp_path):
         assert int(r["ptr"]) == 8
         torch.testing.assert_close(r["queue"][:8], both)
     torch.testing.assert_close(r0["queue"], r1["queue"])
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("i2md")
-    generate_ntu_dataset(tmp / "raw", samples_per_class=4, seed=2, classes=[10, 23, 27, 55])
-    prepare(NTUSource([tmp / "raw"], "ntu60"), tmp / "s.zarr", workers=1, streams=("joint",))
-    return tmp / "s.zarr"
 
 
 def tiny_config(store, *extra):

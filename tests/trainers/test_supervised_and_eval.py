@@ -8,9 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from actionkit.prepare import prepare
-from actionkit.sources.ntu import NTUSource
-from actionkit.synthetic import generate_ntu_dataset
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.evaluation import (
     EvalOptions,
@@ -22,14 +19,6 @@ from actionkit.trainers.evaluation import (
 from actionkit.trainers.registry import resolve_config, train
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sup")
-    generate_ntu_dataset(tmp / "raw", samples_per_class=4, seed=1, classes=[10, 23, 27, 55])
-    prepare(NTUSource([tmp / "raw"], "ntu60"), tmp / "s.zarr", workers=1, streams=("joint",))
-    return tmp / "s.zarr"
 
 
 def tiny(store, *extra):
