@@ -13,7 +13,15 @@ pair: a query encoder trained by gradient, a momentum key encoder, a 2-layer MLP
 - IMD (eq. 7-9, GCN-Transformer only): the cluster-level branch is the same encoder
   run with cross-attention over the hidden embeddings of the top-K_a neighbours of the
   query (or key) in a memory of (key, hidden) pairs; cluster-level InfoNCE (eq. 7) and
-  mutual distillation between the two branches (eq. 8);
+  mutual distillation between the two branches (eq. 8). The cluster-level branch has
+  its own queue of cluster-level keys, enqueued in lockstep with the instance-level one:
+  eq. 7 draws its negatives from it and eq. 8 treats the two branches as CMD treats two
+  modalities (each entity's similarities over its own memory, at the same positions).
+  With the instance-level queue as eq. 7's negatives (``cluster_queue=False``, the
+  literal reading of "the key embedding features of negative samples"), collapsing
+  the whole cluster branch onto one point far from the instance keys drives eq. 7 to
+  zero; on NW-UCLA it does (mean pairwise cosine 0.98-0.995), and eq. 8 then pulls the
+  instance branch after it;
 - total (eq. 10): sum over modalities of L_SCL + L_CCL + L_IMD, plus lambda_1 L_CMD.
 
 Variants: ``i2md`` (GCN-Transformer, CMD + IMD), ``cmd`` (3-layer BiGRU, CMD only),
@@ -78,6 +86,9 @@ class I2MDModelConfig:
         k_c: Anchors of mutual distillation, K_c.
         k_a: Neighbours aggregated by the cluster-level branch, K_a.
         lambda_cmd: Weight of the CMD loss, lambda_1.
+        cluster_queue: IMD: the cluster-level branch contrasts against (eq. 7) and
+            distils over (eq. 8) its own queue of cluster-level keys; False: the
+            instance-level queue (which lets the cluster branch collapse, see above).
     """
 
     backbone: str = "gcn_transformer"
@@ -99,6 +110,7 @@ class I2MDModelConfig:
     k_c: int = 8192
     k_a: int = 64
     lambda_cmd: float = 0.5
+    cluster_queue: bool = True
 
 
 @dataclass
@@ -240,16 +252,26 @@ class I2MD(Method):
             if cfg.imd:
                 self.register_buffer(f"hidden_{m}", torch.zeros(cfg.queue_size, hidden_dim))
                 memories.append(f"hidden_{m}")
+            if cfg.imd and cfg.cluster_queue:
+                self.register_buffer(f"cluster_queue_{m}",
+                                     F.normalize(torch.randn(cfg.queue_size, cfg.proj_dim), dim=1))  # fmt: skip
+                memories.append(f"cluster_queue_{m}")
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
         self.register_buffer("parents", torch.as_tensor(parents, dtype=torch.long), persistent=False)
         # Every rank enqueues the same gathered keys, so DDP need not broadcast the memories.
         DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(self, memories + ["queue_ptr"])
-        self._pending: list[dict[str, tuple[torch.Tensor, torch.Tensor]]] = []
+        self._pending: list[dict[str, tuple[torch.Tensor, ...]]] = []  # (z_k, h_k[, z_k^c]) per modality
 
     # ------------------------------------------------------------------ memory
     def queue(self, modality: str) -> torch.Tensor:
         """``[N, proj_dim]`` the modality's queue of key embeddings."""
         return getattr(self, f"queue_{modality}")
+
+    def cluster_queue(self, modality: str) -> torch.Tensor:
+        """``[N, proj_dim]`` the queue the cluster-level branch contrasts against (IMD)."""
+        if self.cfg.cluster_queue:
+            return getattr(self, f"cluster_queue_{modality}")
+        return self.queue(modality)
 
     def hidden(self, modality: str) -> torch.Tensor:
         """``[N, out_dim]`` the hidden embeddings stored beside the queue's keys (IMD)."""
@@ -270,7 +292,7 @@ class I2MD(Method):
         zq: dict[str, torch.Tensor] = {}
         zk: dict[str, torch.Tensor] = {}
         logs = {name: xq.new_zeros(()).float() for name in ("scl", "ccl", "imd", "cmd")}
-        keys: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        keys: dict[str, tuple[torch.Tensor, ...]] = {}
         for m in self.modalities:
             queue = self.queue(m)
             if cfg.imd:
@@ -285,8 +307,10 @@ class I2MD(Method):
             keys[m] = (zk[m].detach(), hk.detach().float())
             logs["scl"] = logs["scl"] + info_nce(zq[m], zk[m], queue, cfg.tau_c)
             if cfg.imd:
-                logs["ccl"] = logs["ccl"] + info_nce(zq_c, zk_c, queue, cfg.tau_c)
-                logs["imd"] = logs["imd"] + mutual_distillation(zq[m], zk[m], queue, zq_c, zk_c, queue, cfg.k_c,
+                keys[m] += (zk_c.detach(),)
+                cqueue = self.cluster_queue(m)
+                logs["ccl"] = logs["ccl"] + info_nce(zq_c, zk_c, cqueue, cfg.tau_c)
+                logs["imd"] = logs["imd"] + mutual_distillation(zq[m], zk[m], queue, zq_c, zk_c, cqueue, cfg.k_c,
                                                                 cfg.tau_t, cfg.tau_s)  # fmt: skip
         for teacher, student in self.pairs:
             logs["cmd"] = logs["cmd"] + distill(zk[teacher], self.queue(teacher), zq[student], self.queue(student),
@@ -313,6 +337,9 @@ class I2MD(Method):
             if self.cfg.imd:
                 h = all_gather_cat(torch.cat([p[mod][1] for p in pending]))
                 self.hidden(mod)[idx] = h.to(self.hidden(mod).dtype)
+            if self.cfg.imd and self.cfg.cluster_queue:
+                zc = all_gather_cat(torch.cat([p[mod][2] for p in pending]))
+                self.cluster_queue(mod)[idx] = zc.to(self.cluster_queue(mod).dtype)
         self.queue_ptr.copy_((self.queue_ptr + len(z)) % n)  # every modality enqueued len(z) keys
 
 

@@ -69,7 +69,25 @@ def test_queues_stay_aligned_and_wrap_around():
         for m in method.modalities:
             torch.testing.assert_close(method.queue(m)[idx], pending[0][m][0])  # the same samples at the same slots
             torch.testing.assert_close(method.hidden(m)[idx], pending[0][m][1])
+            torch.testing.assert_close(method.cluster_queue(m)[idx], pending[0][m][2])
         assert int(method.queue_ptr) == (ptr + 4) % 24
+
+
+def test_cluster_branch_contrasts_against_its_own_queue():
+    own = tiny_method()
+    shared = tiny_method(cluster_queue=False)
+    shared.load_state_dict({k: v for k, v in own.state_dict().items() if not k.startswith("cluster_queue_")})
+    assert not any(k.startswith("cluster_queue_") for k in shared.state_dict())
+    for m in own.modalities:
+        assert shared.cluster_queue(m) is shared.queue(m)
+    a, b = own(views()), shared(views())
+    torch.testing.assert_close(a["scl"], b["scl"])  # the instance branch is untouched
+    assert not torch.allclose(a["ccl"], b["ccl"]) and not torch.allclose(a["imd"], b["imd"])
+    for m in own.modalities:  # the same memory contents give the same eq. 7 and eq. 8
+        own.cluster_queue(m).copy_(own.queue(m))
+    a = own(views())
+    torch.testing.assert_close(a["ccl"], b["ccl"])
+    torch.testing.assert_close(a["imd"], b["imd"])
 
 
 def test_momentum_update():
