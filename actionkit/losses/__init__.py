@@ -1,12 +1,24 @@
 """Losses as pure functions of tensors (the methods own their state and modules).
 
 - :mod:`actionkit.losses.contrastive`: InfoNCE against a queue (MoCo v2);
-- :mod:`actionkit.losses.distillation`: I2MD's mutual distillation.
+- :mod:`actionkit.losses.distillation`: I2MD's mutual distillation, and ASMa-Distill's
+  temperature-scaled logit distillation from a frozen teacher;
+- :mod:`actionkit.losses.barlow`: Barlow Twins, with DDP-global batch statistics (ASMa pretraining).
 """
 
 from __future__ import annotations
 
+from actionkit.losses.barlow import asma_encoder_loss, barlow_twins, cross_correlation
 from actionkit.losses.contrastive import info_nce, queue_logits
-from actionkit.losses.distillation import distill, mutual_distillation
+from actionkit.losses.distillation import distill, knowledge_distillation, mutual_distillation
 
-__all__ = ["distill", "info_nce", "mutual_distillation", "queue_logits"]
+__all__ = [
+    "asma_encoder_loss",
+    "barlow_twins",
+    "cross_correlation",
+    "distill",
+    "info_nce",
+    "knowledge_distillation",
+    "mutual_distillation",
+    "queue_logits",
+]

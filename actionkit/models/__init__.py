@@ -10,11 +10,15 @@ one by name::
     encoder = build_backbone("stgcn", NTU25)            # out_dim 256
     head = LinearHead(encoder.out_dim, 60)
 
+ASMa's two encoders are fused by :class:`FeatureAlignment` over their per-frame
+features (``STGCN.forward_frames``), and distilled into ``stgcn5``.
+
 ======================  =========================================  =======
 name                    network                                    out_dim
 ======================  =========================================  =======
 ``stgcn``               ST-GCN, 10 blocks 64-256 (Yan et al.)     256
 ``stgcn16``             ST-GCN, 10 blocks 16-256 (PSTL / ASMa)    256
+``stgcn5``              ST-GCN, 5 blocks 16-128 (ASMa student)    128
 ``gru``                 3-layer BiGRU, 1024 units (CMD)            2048
 ``gcn_transformer``     3 ST-GCN blocks + 6-layer Transformer      768
                         with optional cross-attention (I2MD)
@@ -28,12 +32,13 @@ from collections.abc import Callable
 from torch import nn
 
 from actionkit.layouts import Layout
+from actionkit.models.alignment import FeatureAlignment
 from actionkit.models.gcn_transformer import GCNTransformer, gcn_transformer
 from actionkit.models.graph import spatial_partition
 from actionkit.models.gru import GRUEncoder, gru
 from actionkit.models.heads import LinearHead, MLPProjector
 from actionkit.models.profile import count_flops, count_parameters
-from actionkit.models.stgcn import STGCN, stgcn, stgcn16
+from actionkit.models.stgcn import STGCN, stgcn, stgcn5, stgcn16
 from actionkit.models.weights import LoadResult, load_weights
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "STGCN",
     "GRUEncoder",
     "GCNTransformer",
+    "FeatureAlignment",
     "LinearHead",
     "MLPProjector",
     "count_parameters",
@@ -54,6 +60,7 @@ __all__ = [
 BACKBONES: dict[str, Callable[..., nn.Module]] = {
     "stgcn": stgcn,
     "stgcn16": stgcn16,
+    "stgcn5": stgcn5,
     "gru": gru,
     "gcn_transformer": gcn_transformer,
 }

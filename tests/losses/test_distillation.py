@@ -1,4 +1,4 @@
-"""Mutual distillation against a per-sample loop written from eq. 2-4, and eq. 6."""
+"""I2MD mutual distillation against a per-sample loop (eq. 2-4, 6); ASMa logit distillation by hand (eq. 13-14)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from actionkit.losses import distill, info_nce, mutual_distillation
+from actionkit.losses import distill, info_nce, knowledge_distillation, mutual_distillation
 
 
 def unit(*shape, seed):
@@ -85,3 +85,65 @@ def test_errors_name_the_problem():
         distill(q, unit(10, 8, seed=1), q, unit(10, 8, seed=2), 11)
     with pytest.raises(ValueError, match="directions"):
         mutual_distillation(q, q, unit(10, 8, seed=1), q, q, unit(10, 8, seed=1), 3, directions="up")
+
+
+# ASMa-Distill (eq. 13-14): logits of two samples over three classes.
+STUDENT = [[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]
+TEACHER = [[2.0, 0.0, 1.0], [4.0, 1.0, -2.0]]
+
+
+def kl(p, q):
+    return sum(pi * math.log(pi / qi) for pi, qi in zip(p, q))
+
+
+def hand_kd(tau, reverse=False):
+    total = 0.0
+    for s, t in zip(STUDENT, TEACHER):
+        ps, pt = softmax(s, tau), softmax(t, tau)
+        total += kl(ps, pt) if reverse else kl(pt, ps)
+    return total / len(STUDENT)
+
+
+def logits(rows, grad=False):
+    return torch.tensor(rows, dtype=torch.float64, requires_grad=grad)
+
+
+@pytest.mark.parametrize("tau", [1.0, 2.0, 8.0])
+def test_knowledge_distillation_matches_a_hand_computation(tau):
+    got = knowledge_distillation(logits(STUDENT), logits(TEACHER), tau=tau).item()
+    assert got == pytest.approx(hand_kd(tau), rel=1e-12)
+    reverse = knowledge_distillation(logits(STUDENT), logits(TEACHER), tau=tau, reverse=True).item()
+    assert reverse == pytest.approx(hand_kd(tau, reverse=True), rel=1e-12)
+    assert reverse != pytest.approx(got, rel=1e-3)  # the two readings of eq. 14 differ
+    scaled = knowledge_distillation(logits(STUDENT), logits(TEACHER), tau=tau, scale_tau_squared=True).item()
+    assert scaled == pytest.approx(tau**2 * hand_kd(tau), rel=1e-12)
+
+
+def test_knowledge_distillation_default_temperature_is_8():
+    assert knowledge_distillation(logits(STUDENT), logits(TEACHER)).item() == pytest.approx(hand_kd(8.0), rel=1e-12)
+
+
+def test_knowledge_distillation_gradient_reaches_only_the_student():
+    student, teacher = logits(STUDENT, grad=True), logits(TEACHER, grad=True)
+    tau = 4.0
+    knowledge_distillation(student, teacher, tau=tau).backward()
+    assert teacher.grad is None
+    # d KL(p_T || p_S) / d z_s = (p_S - p_T) / tau, divided by the batch size.
+    expected = [[(a - b) / (tau * 2) for a, b in zip(softmax(s, tau), softmax(t, tau))]
+                for s, t in zip(STUDENT, TEACHER)]  # fmt: skip
+    torch.testing.assert_close(student.grad, torch.tensor(expected, dtype=torch.float64))
+
+
+def test_knowledge_distillation_zero_at_identical_logits_and_fp32_for_bf16():
+    z = logits(TEACHER)
+    assert knowledge_distillation(z, z.clone(), tau=3.0).item() == pytest.approx(0.0, abs=1e-15)
+    out = knowledge_distillation(logits(STUDENT).bfloat16(), logits(TEACHER).bfloat16(), tau=2.0)
+    assert out.dtype == torch.float32
+    assert out.item() == pytest.approx(hand_kd(2.0), rel=2e-2)
+
+
+def test_knowledge_distillation_errors_name_the_problem():
+    with pytest.raises(ValueError, match="same shape"):
+        knowledge_distillation(torch.zeros(2, 3), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="tau must be positive"):
+        knowledge_distillation(torch.zeros(2, 3), torch.zeros(2, 3), tau=0.0)

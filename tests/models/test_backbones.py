@@ -10,6 +10,7 @@ import torch
 from actionkit.layouts import KINECT_V1_20, NTU25
 from actionkit.models import (
     BACKBONES,
+    FeatureAlignment,
     LinearHead,
     build_backbone,
     count_flops,
@@ -23,6 +24,7 @@ T = 16
 SMALL: dict[str, dict] = {
     "stgcn": {"channels": (8, 8, 16), "strides": (1, 2, 1)},
     "stgcn16": {"channels": (4, 4, 8), "strides": (1, 2, 1)},
+    "stgcn5": {"channels": (4, 4, 8), "strides": (1, 2, 1)},
     "gru": {"hidden_size": 16, "num_layers": 2},
     "gcn_transformer": {
         "gcn_channels": (4, 4, 4), "dim": 32, "depth": 2, "num_heads": 4, "ffn_dim": 64,
@@ -49,7 +51,7 @@ def _memory(model, n):
 
 
 def test_registry_names_and_unknown():
-    assert set(BACKBONES) == {"stgcn", "stgcn16", "gru", "gcn_transformer"}
+    assert set(BACKBONES) == {"stgcn", "stgcn16", "stgcn5", "gru", "gcn_transformer"}
     with pytest.raises(KeyError, match="valid backbones: gcn_transformer, gru, stgcn"):
         build_backbone("resnet", NTU25)
 
@@ -72,7 +74,7 @@ def test_shape_gradients_determinism(name, extra, layout, bodies):
 
 
 @pytest.mark.parametrize("layout,bodies", LAYOUTS, ids=["ntu25", "kinect_v1_20"])
-@pytest.mark.parametrize("name", ["stgcn", "stgcn16"])
+@pytest.mark.parametrize("name", ["stgcn", "stgcn16", "stgcn5"])
 def test_stgcn_frames(name, layout, bodies):
     model = _build(name, layout, bodies, {}).eval()
     x = torch.randn(2, 3, 15, layout.num_joints, bodies)
@@ -106,6 +108,18 @@ def test_stgcn_parameter_count_and_flops():
     assert encoder + count_parameters(LinearHead(256, 60)) == 3_098_832
     assert count_flops(model, (3, T, 25, 2)) > 0
     assert model.training  # count_flops restores the mode
+
+
+def test_asma_student_is_under_15_percent_of_the_teacher():
+    student = build_backbone("stgcn5", NTU25)
+    assert STGCN_PRESETS["stgcn5"] == {"channels": (16, 16, 16, 16, 128), "strides": (1, 1, 1, 1, 2)}
+    assert len(student.blocks) == 5 and student.out_dim == 128
+    assert student.A.shape[0] == 3 and student.blocks[1].tcn[2].kernel_size == (9, 1)  # spatial 3, temporal 9
+    # The teacher (section 3.5): both 16-channel encoders and the feature-alignment module.
+    teacher = 2 * count_parameters(build_backbone("stgcn16", NTU25)) + count_parameters(FeatureAlignment(256, 60))
+    student_total = count_parameters(student) + count_parameters(LinearHead(128, 60))
+    assert (teacher, student_total) == (2_184_516, 186_497)  # x3 streams: 6.55M and 0.56M (paper: 6.3M, 0.54M)
+    assert student_total < 0.15 * teacher
 
 
 def _tied_bigru(quirk: bool):
