@@ -4,12 +4,14 @@
   ``{"x": [C, T, V, M], "label", "index"}`` (+ ``"motion"``, ``"bone"``);
 - :mod:`actionkit.data.transforms`: ``t(x [T, M, V, C], rng) -> x`` augmentations;
 - :mod:`actionkit.data.views`: :class:`MultiView` and the ISC / CMD view recipes;
+- :mod:`actionkit.data.masking`: :class:`ASMaMasking`, ASMa's anchor and masked streams;
 - :mod:`actionkit.data.derive`: motion and bone of batched joint tensors, on the device.
 """
 
 from __future__ import annotations
 
 from actionkit.data.derive import bone_of, derive_streams, motion_of
+from actionkit.data.masking import MASKINGS, ASMaMasking, MaskPair
 from actionkit.data.skeleton import STREAMS_OUT, CollatedItems, SkeletonDataset, collate
 from actionkit.data.transforms import (
     Compose,
@@ -55,6 +57,9 @@ __all__ = [
     "ViewParams",
     "cmd_train_view",
     "cmd_test_view",
+    "ASMaMasking",
+    "MaskPair",
+    "MASKINGS",
     "motion_of",
     "bone_of",
     "derive_streams",
