@@ -7,7 +7,9 @@ an untrained backbone of the run's config, the baseline a self-supervised method
 beat.
 
 - ``linear``: the encoder frozen; a linear classifier trained on its features of the
-  training part (features computed once, from the test-view transform), SGD.
+  training part (features computed once, from the test-view transform), with the
+  method's protocol (``EncoderRecipe.linear``: I2MD SGD lr 0.1 80 epochs, ASMa Adam
+  lr 1e-3 150 epochs).
 - ``knn``: k=1 nearest neighbour by cosine similarity of L2-normalised features.
 - ``finetune``: encoder + linear head trained end to end with the supervised recipe.
 - ``semi``: ``finetune`` on a class-balanced, seeded fraction of the training part,
@@ -70,13 +72,16 @@ def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
 
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                  num_classes: int, epochs: int = 80, lr: float = 0.1, milestones: tuple[int, ...] = (50, 70),
-                 batch_size: int = 256, seed: int = 0, standardize: bool = False) -> dict[str, float]:
+                 batch_size: int = 256, seed: int = 0, standardize: bool = False, optimizer: str = "sgd",
+                 weight_decay: float = 0.0) -> dict[str, float]:
     """A linear classifier on frozen features (I2MD: 80 epochs, SGD lr 0.1, x0.1 at 50 and 70).
 
     Args:
         standardize: z-score the features with the training features' mean and std
             first. Off in the papers' protocol; an untrained encoder's features vary so
             little across samples that an unscaled probe cannot fit them.
+        optimizer: ``sgd`` (momentum 0.9) or ``adam`` (ASMa: Adam lr 1e-3, 150 epochs).
+        weight_decay: L2 penalty of the classifier.
 
     Returns the final epoch's test top-1 (and train top-1).
     """
@@ -85,7 +90,13 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
         train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     g = torch.Generator().manual_seed(seed)
     head = torch.nn.Linear(train_x.shape[1], num_classes)
-    opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=0.0)
+    if optimizer == "sgd":
+        opt: torch.optim.Optimizer = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9,
+                                                     weight_decay=weight_decay)
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        raise ValueError(f"unknown linear-probe optimiser {optimizer!r}; valid: sgd, adam")
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(milestones), gamma=0.1)
     for _ in range(epochs):
         order = torch.randperm(len(train_x), generator=g)
@@ -189,11 +200,13 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
     if protocol_name == "knn":
         return {"top1": knn_accuracy(tx, ty, vx, vy, k=kwargs.get("k", 1)), "k": kwargs.get("k", 1),
                 "train": len(train), "test": len(test)}
-    standardize = kwargs.get("standardize", False)
-    result = linear_probe(tx, ty, vx, vy, train.num_classes, epochs=kwargs.get("epochs", 80), seed=cfg.run.seed,
-                          standardize=standardize)
-    return {**result, "epochs": kwargs.get("epochs", 80), "standardize": standardize, "train": len(train),
-            "test": len(test)}
+    standardize, protocol = kwargs.get("standardize", False), enc.recipe.linear
+    epochs = kwargs.get("epochs") or protocol.epochs
+    result = linear_probe(tx, ty, vx, vy, train.num_classes, epochs=epochs, lr=protocol.lr,
+                          milestones=protocol.milestones, seed=cfg.run.seed, standardize=standardize,
+                          optimizer=protocol.optimizer, weight_decay=protocol.weight_decay)  # fmt: skip
+    return {**result, "epochs": epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
+            "standardize": standardize, "train": len(train), "test": len(test)}
 
 
 def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,
@@ -236,7 +249,7 @@ class EvalOptions:
 
 
 def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
-    return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs or 80, standardize=opts.standardize)
+    return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs, standardize=opts.standardize)
 
 
 def _knn(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:

@@ -8,7 +8,7 @@ accumulation, schedules, checkpoints, logging) belongs to :class:`actionkit.trai
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -40,6 +40,28 @@ class Method(nn.Module):
         return {}
 
 
+@dataclass(frozen=True)
+class LinearProtocol:
+    """The linear-evaluation protocol of a method's paper (a classifier on frozen features).
+
+    The default is I2MD's: SGD (momentum 0.9) lr 0.1 for 80 epochs, x0.1 at epochs 50
+    and 70. ASMa's: 150 epochs at lr 1e-3 (Adam).
+
+    Attributes:
+        epochs: Training epochs of the classifier.
+        lr: Learning rate.
+        optimizer: ``sgd`` (momentum 0.9) or ``adam``.
+        milestones: Epochs at which the rate is multiplied by 0.1.
+        weight_decay: L2 penalty of the classifier.
+    """
+
+    epochs: int = 80
+    lr: float = 0.1
+    optimizer: str = "sgd"
+    milestones: tuple[int, ...] = (50, 70)
+    weight_decay: float = 0.0
+
+
 @dataclass
 class EncoderRecipe:
     """How the evaluation protocols rebuild a run's encoder and feed it.
@@ -60,6 +82,7 @@ class EncoderRecipe:
         train_transform: Per-sample augmentation of the finetune protocols.
         finetune: A ``SupervisedConfig`` holding the finetune protocol's data, optimiser
             and schedule (the paper's).
+        linear: The linear protocol's hyper-parameters (the paper's).
     """
 
     backbone: str
@@ -71,6 +94,7 @@ class EncoderRecipe:
     test_transform: Callable
     train_transform: Callable
     finetune: Any
+    linear: LinearProtocol = field(default_factory=LinearProtocol)
 
     @property
     def input_key(self) -> str:
