@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from actionkit.data import collate
-from actionkit.trainers import i2md, supervised
+from actionkit.trainers import asma, i2md, supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
 from actionkit.trainers.distributed import setup, teardown
@@ -44,6 +44,8 @@ METHODS: dict[str, MethodEntry] = {
                               encoder_recipe=supervised.encoder_recipe),  # fmt: skip
     "i2md": MethodEntry(i2md.I2MDConfig, i2md.PRESETS, "nwucla-xview-cpu", i2md.build, i2md.VARIANTS,
                         i2md.encoder_recipe),  # fmt: skip
+    "asma": MethodEntry(asma.ASMaConfig, asma.PRESETS, "nwucla-xview-cpu", asma.build, asma.VARIANTS,
+                        asma.encoder_recipe),  # fmt: skip
 }
 
 
