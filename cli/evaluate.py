@@ -19,7 +19,8 @@ def eval_command(
     fraction: Annotated[float, typer.Option(help="semi: labelled fraction of the training part.")] = 0.01,
     repeats: Annotated[int, typer.Option(help="semi: repeats with different subsets.")] = 5,
     target: Annotated[Optional[Path], typer.Option(help="transfer: the store to finetune and test on.")] = None,
-    modality: Annotated[Optional[str], typer.Option(help="A multi-modal run's encoder: joint, motion or bone.")] = None,
+    modality: Annotated[Optional[str],
+                        typer.Option(help="Encoder: joint, motion, bone (i2md); theta, phi (asma).")] = None,
     standardize: Annotated[bool, typer.Option(help="linear: z-score features with training statistics first.")] = False,
 ) -> None:
     """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
