@@ -93,7 +93,7 @@ def test_resume_mid_pretraining_is_exact(store, tmp_path):
     assert a["state"]["step"] == b["state"]["step"] == full["steps"]
 
 
-def test_eval_knn_and_linear_on_either_encoder(store, tmp_path):
+def test_eval_knn_linear_and_finetune_on_either_encoder(store, tmp_path):
     from actionkit.trainers.distributed import Context
     from actionkit.trainers.evaluation import EvalOptions, load_encoder, run_protocol
 
@@ -106,6 +106,8 @@ def test_eval_knn_and_linear_on_either_encoder(store, tmp_path):
     assert path.name == "knn-phi.json" and 0.0 <= results["top1"] <= 1.0
     results, _ = run_protocol("linear", run, cpu, EvalOptions(epochs=2))
     assert (results["optimizer"], results["lr"], results["epochs"]) == ("adam", 1e-3, 2)
+    results, _ = run_protocol("finetune", run, cpu, EvalOptions(epochs=1, modality="phi"))
+    assert 0.0 <= results["top1"] <= 1.0 and results["epochs"] == 1
     enc = load_encoder(run)
     assert (enc.recipe.linear.epochs, enc.recipe.finetune.run.epochs, enc.recipe.finetune.optim.lr) == (150, 150, 5e-3)
     state = load_checkpoint(run)["model"]
