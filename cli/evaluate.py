@@ -22,6 +22,7 @@ def eval_command(
     modality: Annotated[Optional[str],
                         typer.Option(help="Encoder: joint, motion, bone (i2md); theta, phi (asma).")] = None,
     standardize: Annotated[bool, typer.Option(help="linear: z-score features with training statistics first.")] = False,
+    align: Annotated[bool, typer.Option(help="linear: ASMa's feature-alignment module over both encoders.")] = False,
 ) -> None:
     """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
     from rich.table import Table
@@ -31,7 +32,7 @@ def eval_command(
     from actionkit.trainers.evaluation import EvalOptions, run_protocol
 
     opts = EvalOptions(random_init=random_init, k=k, epochs=epochs, fraction=fraction, repeats=repeats, target=target,
-                       standardize=standardize, modality=modality)
+                       standardize=standardize, modality=modality, align=align)
     try:
         ctx = setup("auto")
         try:

@@ -10,6 +10,9 @@ beat.
   training part (features computed once, from the test-view transform), with the
   method's protocol (``EncoderRecipe.linear``: I2MD SGD lr 0.1 80 epochs, ASMa Adam
   lr 1e-3 150 epochs).
+  With ``align`` (ASMa's two encoders f_theta and f_phi, both frozen): the feature-
+  alignment module and its classifier trained on their per-frame features
+  (:mod:`actionkit.trainers.aligned_probe`).
 - ``knn``: k=1 nearest neighbour by cosine similarity of L2-normalised features.
 - ``finetune``: encoder + linear head trained end to end with the supervised recipe.
 - ``semi``: ``finetune`` on a class-balanced, seeded fraction of the training part,
@@ -33,6 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 from actionkit import open_store
 from actionkit.data import Normalize, SkeletonDataset, collate
 from actionkit.models import build_backbone
+from actionkit.trainers.aligned_probe import extract_frame_features, train_alignment
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
@@ -246,9 +250,43 @@ class EvalOptions:
     target: Path | None = None
     standardize: bool = False
     modality: str | None = None
+    align: bool = False
+
+
+#: The two encoders the feature-alignment module fuses (ASMa's f_theta and f_phi).
+ALIGNED_ENCODERS = ("theta", "phi")
+
+
+def evaluate_aligned(run: Path, device: torch.device, random_init: bool = False,
+                     epochs: int | None = None) -> dict[str, Any]:
+    """``linear --align``: both encoders frozen, the alignment module and classifier trained.
+
+    Raises:
+        ValueError: The run has no f_theta / f_phi pair (only ASMa runs have).
+    """
+    try:
+        encs = [load_encoder(run, random_init=random_init, modality=m) for m in ALIGNED_ENCODERS]
+    except ValueError as exc:
+        raise ValueError(f"--align needs a run with the two encoders {' and '.join(ALIGNED_ENCODERS)} "
+                         f"(an asma run): {exc}") from None  # fmt: skip
+    cfg = encs[0].config
+    parts = [_datasets(enc, Path(cfg.data.store), train_aug=False) for enc in encs]
+    train = [extract_frame_features(e.encoder, d[0], device, key=e.recipe.input_key) for e, d in zip(encs, parts)]
+    test = [extract_frame_features(e.encoder, d[1], device, key=e.recipe.input_key) for e, d in zip(encs, parts)]
+    for (_, a), (_, b) in (train, test):
+        if not torch.equal(a, b):
+            raise ValueError(f"{run}: the two encoders were fed different samples")
+    protocol = encs[0].recipe.linear
+    result = train_alignment((train[0][0], train[1][0], train[0][1]), (test[0][0], test[1][0], test[0][1]),
+                             parts[0][0].num_classes, protocol, epochs=epochs, seed=cfg.run.seed,
+                             device=device)  # fmt: skip
+    return {**result, "epochs": epochs or protocol.epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
+            "align": True, "train": len(parts[0][0]), "test": len(parts[0][1])}
 
 
 def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
+    if opts.align:
+        return evaluate_aligned(enc.run, ctx.device, random_init=opts.random_init, epochs=opts.epochs)
     return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs, standardize=opts.standardize)
 
 
@@ -296,11 +334,14 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
     """
     if protocol not in PROTOCOLS:
         raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
+    if opts.align and (protocol != "linear" or opts.modality or opts.standardize):
+        raise ValueError("--align is a linear protocol over both encoders: use it with linear, "
+                         "without --modality or --standardize")  # fmt: skip
     enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality)
     results = PROTOCOLS[protocol](enc, ctx, opts)
     results["encoder"] = "random initialisation" if opts.random_init else str(run)
     results["modality"] = enc.recipe.derived or enc.recipe.stream
-    name = protocol + (f"-{opts.modality}" if opts.modality else "")
+    name = protocol + (f"-{opts.modality}" if opts.modality else "") + ("-aligned" if opts.align else "")
     name += "-standardized" if protocol == "linear" and opts.standardize else ""
     name += "-random-init" if opts.random_init else ""
     return results, write_results(Path(run), name, results)

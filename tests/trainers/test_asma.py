@@ -150,3 +150,24 @@ def test_bad_configs_say_what_to_do(store):
         method({"x": [torch.zeros(2, 3, 12, 25, 2)] * 2})
     with pytest.raises(ValueError, match="model.lambd must be non-negative"):
         ASMa(lambda: None, ASMaModelConfig(lambd=-1.0))
+
+
+def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store, tmp_path):
+    from actionkit.trainers.distributed import Context
+    from actionkit.trainers.evaluation import EvalOptions, run_protocol
+
+    cpu = Context(0, 1, 0, torch.device("cpu"))
+    run = tmp_path / "run"
+    train("asma", tiny_config(store, "run.epochs=1"), out=run)
+    before = {k: v.clone() for k, v in load_checkpoint(run)["model"].items()}
+    results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=2, align=True))
+    assert path.name == "linear-aligned.json" and results["align"] is True
+    assert 0.0 <= results["top1"] <= 1.0 and (results["optimizer"], results["epochs"]) == ("adam", 2)
+    after = load_checkpoint(run)["model"]
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the encoders stay frozen
+    _, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, random_init=True))
+    assert path.name == "linear-aligned-random-init.json"
+    with pytest.raises(ValueError, match="--align is a linear protocol"):
+        run_protocol("knn", run, cpu, EvalOptions(align=True))
+    with pytest.raises(ValueError, match="--align is a linear protocol"):
+        run_protocol("linear", run, cpu, EvalOptions(align=True, modality="phi"))
