@@ -82,7 +82,7 @@ def train_alignment(
     batch_size: int = 256,
     seed: int = 0,
     device: torch.device | None = None,
-) -> dict[str, float]:
+) -> tuple[dict[str, float], FeatureAlignment]:
     """Trains the alignment module and classifier on frozen per-frame features.
 
     Args:
@@ -97,7 +97,8 @@ def train_alignment(
         device: Where the module trains (default CPU).
 
     Returns:
-        The final epoch's test ``top1`` and ``train_top1``.
+        The final epoch's test ``top1`` and ``train_top1``, and the trained module (the
+        classifier of ASMa-Distill's linear-probed teacher).
     """
     theta, phi, labels = train
     if theta.shape != phi.shape or theta.dim() != 3 or len(labels) != len(theta):
@@ -120,5 +121,6 @@ def train_alignment(
             loss.backward()
             opt.step()
         sched.step()
-    return {"top1": _accuracy(module, *test[:2], test[2], batch_size, device),
-            "train_top1": _accuracy(module, theta, phi, labels, batch_size, device)}
+    metrics = {"top1": _accuracy(module, *test[:2], test[2], batch_size, device),
+               "train_top1": _accuracy(module, theta, phi, labels, batch_size, device)}
+    return metrics, module.eval()

@@ -257,6 +257,11 @@ class EvalOptions:
 ALIGNED_ENCODERS = ("theta", "phi")
 
 
+def alignment_path(run: Path, random_init: bool = False) -> Path:
+    """Where ``linear --align`` saves the trained alignment module (ASMa-Distill's teacher head)."""
+    return Path(run) / "eval" / "align" / ("aligned-random-init.pt" if random_init else "aligned.pt")
+
+
 def evaluate_aligned(run: Path, device: torch.device, random_init: bool = False,
                      epochs: int | None = None) -> dict[str, Any]:
     """``linear --align``: both encoders frozen, the alignment module and classifier trained.
@@ -277,11 +282,17 @@ def evaluate_aligned(run: Path, device: torch.device, random_init: bool = False,
         if not torch.equal(a, b):
             raise ValueError(f"{run}: the two encoders were fed different samples")
     protocol = encs[0].recipe.linear
-    result = train_alignment((train[0][0], train[1][0], train[0][1]), (test[0][0], test[1][0], test[0][1]),
-                             parts[0][0].num_classes, protocol, epochs=epochs, seed=cfg.run.seed,
-                             device=device)  # fmt: skip
+    result, module = train_alignment((train[0][0], train[1][0], train[0][1]), (test[0][0], test[1][0], test[0][1]),
+                                     parts[0][0].num_classes, protocol, epochs=epochs, seed=cfg.run.seed,
+                                     device=device)  # fmt: skip
+    saved = alignment_path(run, random_init)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    tmp = saved.with_suffix(".tmp")
+    torch.save({"state_dict": module.state_dict(), "dim": module.dim, "num_classes": parts[0][0].num_classes,
+                "num_heads": module.num_heads, "top1": result["top1"]}, tmp)  # fmt: skip
+    tmp.replace(saved)
     return {**result, "epochs": epochs or protocol.epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
-            "align": True, "train": len(parts[0][0]), "test": len(parts[0][1])}
+            "align": True, "alignment": str(saved), "train": len(parts[0][0]), "test": len(parts[0][1])}
 
 
 def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from actionkit.data import collate
-from actionkit.trainers import asma, i2md, supervised
+from actionkit.trainers import asma, asma_distill, i2md, supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
 from actionkit.trainers.distributed import setup, teardown
@@ -46,6 +46,8 @@ METHODS: dict[str, MethodEntry] = {
                         i2md.encoder_recipe),  # fmt: skip
     "asma": MethodEntry(asma.ASMaConfig, asma.PRESETS, "nwucla-xview-cpu", asma.build, asma.VARIANTS,
                         asma.encoder_recipe),  # fmt: skip
+    "asma-distill": MethodEntry(asma_distill.DistillConfig, asma_distill.PRESETS, "nwucla-xview-cpu",
+                                asma_distill.build),  # fmt: skip
 }
 
 

@@ -24,9 +24,10 @@ def _features(n: int, seed: int, informative: str) -> tuple[torch.Tensor, torch.
 def test_the_probe_reads_the_class_from_either_encoder(informative):
     train, test = _features(96, 0, informative), _features(48, 1, informative)
     protocol = LinearProtocol(epochs=60, lr=1e-2, optimizer="adam", milestones=())
-    result = train_alignment(train, test, 3, protocol, batch_size=32)
+    result, module = train_alignment(train, test, 3, protocol, batch_size=32)
+    assert not module.training
     assert result["top1"] > 0.9 and result["train_top1"] > 0.9
-    chance = train_alignment(train, test, 3, protocol, epochs=0, batch_size=32)
+    chance, _ = train_alignment(train, test, 3, protocol, epochs=0, batch_size=32)
     assert chance["top1"] < 0.7  # untrained: the figure above comes from training
 
 

@@ -1,0 +1,76 @@
+"""ASMa-Distill: a student trained on a frozen aligned teacher's logits (eq. 13-14)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from actionkit.data import collate
+from actionkit.losses import knowledge_distillation
+from actionkit.layouts import NTU25
+from actionkit.models import build_backbone
+from actionkit.trainers.asma_distill import ASMaDistill, StudentConfig, build
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import EvalOptions, run_protocol
+from actionkit.trainers.registry import resolve_config, train
+
+ASMA_TINY = ["model.channels=8,8,16", "model.strides=1,2,1", "model.proj_hidden=32", "model.proj_dim=32",
+             "masking.joints=3", "masking.frames=2", "data.protocol=xsub", "data.frames=12", "data.batch_size=4",
+             "data.workers=0", "run.epochs=1"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def teacher_run(store, tmp_path_factory):
+    run = tmp_path_factory.mktemp("asma") / "run"
+    train("asma", resolve_config("asma", None, ASMA_TINY, str(store)), out=run)
+    return run
+
+
+def distill_config(teacher, *extra):
+    return resolve_config("asma-distill", None, [f"teacher.run={teacher}", "data.batch_size=4", "data.workers=0",
+                                                 "run.epochs=2", "run.eval_every=1", *extra], None)  # fmt: skip
+
+
+def test_student_learns_from_the_frozen_aligned_teacher(teacher_run, tmp_path):
+    cpu = Context(0, 1, 0, torch.device("cpu"))
+    with pytest.raises(ValueError, match="no trained alignment module; run `actionkit eval linear"):
+        build(distill_config(teacher_run))
+    run_protocol("linear", teacher_run, cpu, EvalOptions(epochs=2, align=True))
+    cfg = distill_config(teacher_run, "model.tau=4")
+    method, train_set, test_set = build(cfg)
+    assert (cfg.data.protocol, cfg.data.frames) == ("xsub", 12)  # the teacher run's data
+    assert train_set.num_classes == test_set.num_classes
+    teacher_before = {k: v.clone() for k, v in method.teacher.state_dict().items()}
+
+    batch = collate([train_set[i] for i in range(4)])
+    method.train()
+    assert not method.teacher.training and method.student.training
+    out = method(batch)
+    with torch.no_grad():
+        expected = knowledge_distillation(method.logits(batch["x"]), method.teacher(batch["x"]), 4.0)
+    method.eval()
+    torch.testing.assert_close(out["loss"].detach(), expected, rtol=0.2, atol=1e-3)  # student BN: train vs eval
+    out["loss"].backward()
+    assert all(p.grad is None for p in method.teacher.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in method.student.parameters())
+
+    summary = train("asma-distill", distill_config(teacher_run, "model.tau=4"), out=tmp_path / "student")
+    assert summary["epochs"] == 2 and 0.0 <= summary["top1"] <= 1.0
+    state = load_checkpoint(tmp_path / "student")["model"]
+    for k, v in teacher_before.items():
+        assert torch.equal(state[f"teacher.{k}"], v), k
+
+
+def test_the_teacher_must_be_an_asma_run_with_an_alignment(store, tmp_path):
+    with pytest.raises(ValueError, match="needs a teacher"):
+        build(resolve_config("asma-distill", None, [], None))
+    sup = tmp_path / "sup"
+    train("supervised", resolve_config("supervised", "demo", ["data.protocol=xsub", "data.frames=8",
+                                                              "data.batch_size=4", "data.workers=0",
+                                                              "run.epochs=1", "model.backbone=stgcn16"],
+                                       str(store)), out=sup)  # fmt: skip
+    with pytest.raises(ValueError, match="the teacher must be an asma run, not 'supervised'"):
+        build(distill_config(sup))
+    with pytest.raises(ValueError, match="model.tau must be positive"):
+        ASMaDistill(torch.nn.Identity(), build_backbone("stgcn5", NTU25), 60, StudentConfig(tau=0.0))
