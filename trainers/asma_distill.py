@@ -25,16 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
-
-from actionkit import open_store
-from actionkit.data import Normalize, SkeletonDataset
-from actionkit.losses import knowledge_distillation
-from actionkit.models import FeatureAlignment, LinearHead, build_backbone
 from actionkit.trainers import asma
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
 from actionkit.trainers.method import Method
+from actionkit.trainers.probe import alignment_path
+from torch import nn
+
+from actionkit import open_store
+from actionkit.data import SkeletonDataset
+from actionkit.losses import knowledge_distillation
+from actionkit.models import FeatureAlignment, LinearHead, build_backbone
 
 
 @dataclass
@@ -100,18 +101,12 @@ def load_teacher(cfg: TeacherConfig) -> tuple[AlignedTeacher, dict[str, Any]]:
     ckpt = load_checkpoint(Path(cfg.run))
     if ckpt.get("method") != "asma":
         raise ValueError(f"{cfg.run}: the teacher must be an asma run, not {ckpt.get('method')!r}")
-    path = Path(cfg.alignment) if cfg.alignment else Path(cfg.run) / "eval" / "align" / "aligned.pt"
+    path = Path(cfg.alignment) if cfg.alignment else alignment_path(Path(cfg.run))
     if not path.is_file():
         raise ValueError(f"{path}: no trained alignment module; run `actionkit eval linear {cfg.run} --align` first")
     store = open_store(from_dict(asma.ASMaConfig, ckpt["config"]).data.store)
-    encoders = []
-    for name in ("theta", "phi"):
-        recipe = asma.encoder_recipe(ckpt["config"], name)
-        encoder = build_backbone(recipe.backbone, store.layout, max_bodies=int(store.attrs["max_bodies"]),
-                                 **recipe.backbone_kwargs)  # fmt: skip
-        prefix = recipe.state_prefix
-        encoder.load_state_dict({k[len(prefix):]: v for k, v in ckpt["model"].items() if k.startswith(prefix)})
-        encoders.append(encoder)
+    encoders = [asma.encoder_recipe(ckpt["config"], name).build_encoder(store, ckpt["model"], cfg.run)
+                for name in ("theta", "phi")]  # fmt: skip
     saved = torch.load(path, map_location="cpu", weights_only=True)
     alignment = FeatureAlignment(saved["dim"], saved["num_classes"], num_heads=saved["num_heads"])
     alignment.load_state_dict(saved["state_dict"])
@@ -187,11 +182,8 @@ def build(cfg: DistillConfig) -> tuple[ASMaDistill, SkeletonDataset, SkeletonDat
     cfg.data = replace(cfg.data, store=tcfg.data.store, protocol=tcfg.data.protocol, stream=tcfg.data.stream,
                        frames=tcfg.data.frames)  # fmt: skip
     recipe = asma.encoder_recipe(teacher_config, "theta")
-    norm = None if recipe.normalization == "none" else Normalize(recipe.normalization)
-    sets = [SkeletonDataset(Path(cfg.data.store), (cfg.data.protocol, part), stream=cfg.data.stream,
-                            transform=transform, seed=cfg.run.seed, pre_transform=norm)
-            for part, transform in ((cfg.data.train_part, recipe.train_transform),
-                                    (cfg.data.test_part, recipe.test_transform))]  # fmt: skip
+    sets = [recipe.dataset(Path(cfg.data.store), cfg.data.protocol, part, train=train, seed=cfg.run.seed)
+            for part, train in ((cfg.data.train_part, True), (cfg.data.test_part, False))]
     classes = teacher.alignment.head.fc.out_features
     if classes != sets[0].num_classes:
         raise ValueError(f"the teacher's classifier has {classes} classes, the store {sets[0].num_classes}")

@@ -31,31 +31,39 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
-
-from actionkit import open_store
-from actionkit.data import Normalize, SkeletonDataset, collate
-from actionkit.models import build_backbone
-from actionkit.trainers.aligned_probe import extract_frame_features, train_alignment
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
 from actionkit.trainers.method import EncoderRecipe
+from actionkit.trainers.probe import alignment_path, linear_probe, train_alignment
 from actionkit.trainers.registry import METHODS
 from actionkit.trainers.supervised import Supervised, SupervisedConfig
+from torch.utils.data import DataLoader, Dataset
+
+from actionkit import open_store
+from actionkit.data import SkeletonDataset, collate
 
 
 @torch.no_grad()
-def extract_features(encoder: torch.nn.Module, dataset: Dataset, device: torch.device,
-                     batch_size: int = 128, key: str = "x") -> tuple[torch.Tensor, torch.Tensor]:
+def extract_features(encoder: torch.nn.Module, dataset: Dataset, device: torch.device, batch_size: int = 128,
+                     key: str = "x", per_frame: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Encoder features of every item, in order: ``(N, D)`` float32 and labels ``(N,)``.
 
     ``key`` is the batch entry fed to the encoder (``x``, or a derived ``motion``/``bone``).
+    ``per_frame``: the encoder's ``forward_frames`` features ``(N, T', D)`` instead (what
+    the feature-alignment module reads).
+
+    Raises:
+        ValueError: ``per_frame`` for an encoder without per-frame features.
     """
+    if per_frame and not hasattr(encoder, "forward_frames"):
+        raise ValueError(f"{type(encoder).__name__} has no per-frame features (forward_frames); "
+                         "the alignment module needs them")  # fmt: skip
+    forward = encoder.forward_frames if per_frame else encoder
     encoder.eval().to(device)
     feats, labels = [], []
     for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0, collate_fn=collate):
-        feats.append(encoder(batch[key].to(device)).float().cpu())
+        feats.append(forward(batch[key].to(device)).float().cpu())
         labels.append(batch["label"])
     return torch.cat(feats), torch.cat(labels)
 
@@ -72,49 +80,6 @@ def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
         pred = votes[:, 0] if k == 1 else torch.mode(votes, dim=1).values
         hits += int((pred == test_y[lo:lo + chunk]).sum())
     return hits / max(len(test_x), 1)
-
-
-def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                 num_classes: int, epochs: int = 80, lr: float = 0.1, milestones: tuple[int, ...] = (50, 70),
-                 batch_size: int = 256, seed: int = 0, standardize: bool = False, optimizer: str = "sgd",
-                 weight_decay: float = 0.0) -> dict[str, float]:
-    """A linear classifier on frozen features (I2MD: 80 epochs, SGD lr 0.1, x0.1 at 50 and 70).
-
-    Args:
-        standardize: z-score the features with the training features' mean and std
-            first. Off in the papers' protocol; an untrained encoder's features vary so
-            little across samples that an unscaled probe cannot fit them.
-        optimizer: ``sgd`` (momentum 0.9) or ``adam`` (ASMa: Adam lr 1e-3, 150 epochs).
-        weight_decay: L2 penalty of the classifier.
-
-    Returns the final epoch's test top-1 (and train top-1).
-    """
-    if standardize:
-        mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-8)
-        train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
-    g = torch.Generator().manual_seed(seed)
-    head = torch.nn.Linear(train_x.shape[1], num_classes)
-    if optimizer == "sgd":
-        opt: torch.optim.Optimizer = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9,
-                                                     weight_decay=weight_decay)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=weight_decay)
-    else:
-        raise ValueError(f"unknown linear-probe optimiser {optimizer!r}; valid: sgd, adam")
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(milestones), gamma=0.1)
-    for _ in range(epochs):
-        order = torch.randperm(len(train_x), generator=g)
-        for lo in range(0, len(order), batch_size):
-            i = order[lo:lo + batch_size]
-            loss = F.cross_entropy(head(train_x[i]), train_y[i])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
-    with torch.no_grad():
-        test_top1 = float((head(test_x).argmax(1) == test_y).float().mean())
-        train_top1 = float((head(train_x).argmax(1) == train_y).float().mean())
-    return {"top1": test_top1, "train_top1": train_top1}
 
 
 def balanced_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -162,37 +127,16 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
     if entry is None or entry.encoder_recipe is None:
         raise ValueError(f"{run}: runs of method {method!r} have no encoder the protocols can evaluate")
     recipe = entry.encoder_recipe(ckpt["config"], modality)
-    cfg = recipe.finetune
-    store = open_store(cfg.data.store)
-    torch.manual_seed(cfg.run.seed)
-    encoder = build_backbone(recipe.backbone, store.layout, max_bodies=int(store.attrs["max_bodies"]),
-                             **recipe.backbone_kwargs)  # fmt: skip
-    if not random_init:
-        prefix = recipe.state_prefix
-        state = {k[len(prefix):]: v for k, v in ckpt["model"].items() if k.startswith(prefix)}
-        if not state:
-            raise ValueError(f"{run}: the checkpoint of method {method!r} has no weights under {prefix!r}")
-        try:
-            encoder.load_state_dict(state)
-        except RuntimeError as exc:
-            raise ValueError(f"{run}: the checkpoint's encoder does not fit {recipe.backbone}: "
-                             f"{str(exc).splitlines()[0]}") from None
+    torch.manual_seed(recipe.finetune.run.seed)
+    encoder = recipe.build_encoder(open_store(recipe.finetune.data.store), None if random_init else ckpt["model"],
+                                   f"{run} ({method})")  # fmt: skip
     return RunEncoder(encoder, recipe, Path(run))
-
-
-def recipe_dataset(recipe: EncoderRecipe, store: Path, protocol: str, part: str, train: bool) -> SkeletonDataset:
-    """One split part fed as the recipe says (training or test transform)."""
-    norm = None if recipe.normalization == "none" else Normalize(recipe.normalization)
-    streams = ("joint",) + ((recipe.derived,) if recipe.derived else ())
-    transform = recipe.train_transform if train else recipe.test_transform
-    return SkeletonDataset(store, (protocol, part), stream=recipe.stream, transform=transform, streams_out=streams,
-                           seed=recipe.finetune.run.seed, pre_transform=norm)  # fmt: skip
 
 
 def _datasets(enc: RunEncoder, store: Path, train_aug: bool) -> tuple[SkeletonDataset, SkeletonDataset]:
     data = enc.config.data
-    return (recipe_dataset(enc.recipe, store, data.protocol, data.train_part, train=train_aug),
-            recipe_dataset(enc.recipe, store, data.protocol, data.test_part, train=False))
+    return (enc.recipe.dataset(store, data.protocol, data.train_part, train=train_aug),
+            enc.recipe.dataset(store, data.protocol, data.test_part, train=False))
 
 
 def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device, **kwargs: Any) -> dict[str, Any]:
@@ -257,47 +201,49 @@ class EvalOptions:
 ALIGNED_ENCODERS = ("theta", "phi")
 
 
-def alignment_path(run: Path, random_init: bool = False) -> Path:
-    """Where ``linear --align`` saves the trained alignment module (ASMa-Distill's teacher head)."""
-    return Path(run) / "eval" / "align" / ("aligned-random-init.pt" if random_init else "aligned.pt")
+def _load_aligned_pair(run: Path, random_init: bool, modality: str) -> RunEncoder:
+    try:
+        return load_encoder(run, random_init=random_init, modality=modality)
+    except ValueError as exc:
+        raise ValueError(f"--align needs a run with the two encoders {' and '.join(ALIGNED_ENCODERS)} "
+                         f"(an asma run): {exc}") from None  # fmt: skip
 
 
-def evaluate_aligned(run: Path, device: torch.device, random_init: bool = False,
+def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = False,
                      epochs: int | None = None) -> dict[str, Any]:
     """``linear --align``: both encoders frozen, the alignment module and classifier trained.
+
+    Args:
+        enc: The run's first aligned encoder (f_theta); f_phi is loaded beside it and
+            fed the same samples.
 
     Raises:
         ValueError: The run has no f_theta / f_phi pair (only ASMa runs have).
     """
-    try:
-        encs = [load_encoder(run, random_init=random_init, modality=m) for m in ALIGNED_ENCODERS]
-    except ValueError as exc:
-        raise ValueError(f"--align needs a run with the two encoders {' and '.join(ALIGNED_ENCODERS)} "
-                         f"(an asma run): {exc}") from None  # fmt: skip
-    cfg = encs[0].config
-    parts = [_datasets(enc, Path(cfg.data.store), train_aug=False) for enc in encs]
-    train = [extract_frame_features(e.encoder, d[0], device, key=e.recipe.input_key) for e, d in zip(encs, parts)]
-    test = [extract_frame_features(e.encoder, d[1], device, key=e.recipe.input_key) for e, d in zip(encs, parts)]
-    for (_, a), (_, b) in (train, test):
-        if not torch.equal(a, b):
-            raise ValueError(f"{run}: the two encoders were fed different samples")
-    protocol = encs[0].recipe.linear
-    result, module = train_alignment((train[0][0], train[1][0], train[0][1]), (test[0][0], test[1][0], test[0][1]),
-                                     parts[0][0].num_classes, protocol, epochs=epochs, seed=cfg.run.seed,
-                                     device=device)  # fmt: skip
+    run, cfg = enc.run, enc.config
+    phi = _load_aligned_pair(run, random_init, ALIGNED_ENCODERS[1])
+    train_set, test_set = _datasets(enc, Path(cfg.data.store), train_aug=False)
+    key = enc.recipe.input_key
+    (t_theta, t_y), (v_theta, v_y) = (extract_features(enc.encoder, d, device, key=key, per_frame=True)
+                                      for d in (train_set, test_set))  # fmt: skip
+    t_phi, v_phi = (extract_features(phi.encoder, d, device, key=key, per_frame=True)[0]
+                    for d in (train_set, test_set))  # fmt: skip
+    protocol = enc.recipe.linear
+    result, module = train_alignment((t_theta, t_phi, t_y), (v_theta, v_phi, v_y), train_set.num_classes, protocol,
+                                     epochs=epochs, seed=cfg.run.seed, device=device)  # fmt: skip
     saved = alignment_path(run, random_init)
     saved.parent.mkdir(parents=True, exist_ok=True)
     tmp = saved.with_suffix(".tmp")
-    torch.save({"state_dict": module.state_dict(), "dim": module.dim, "num_classes": parts[0][0].num_classes,
+    torch.save({"state_dict": module.state_dict(), "dim": module.dim, "num_classes": train_set.num_classes,
                 "num_heads": module.num_heads, "top1": result["top1"]}, tmp)  # fmt: skip
     tmp.replace(saved)
     return {**result, "epochs": epochs or protocol.epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
-            "align": True, "alignment": str(saved), "train": len(parts[0][0]), "test": len(parts[0][1])}
+            "align": True, "alignment": str(saved), "train": len(train_set), "test": len(test_set)}
 
 
 def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
     if opts.align:
-        return evaluate_aligned(enc.run, ctx.device, random_init=opts.random_init, epochs=opts.epochs)
+        return evaluate_aligned(enc, ctx.device, random_init=opts.random_init, epochs=opts.epochs)
     return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs, standardize=opts.standardize)
 
 
@@ -348,7 +294,10 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
     if opts.align and (protocol != "linear" or opts.modality or opts.standardize):
         raise ValueError("--align is a linear protocol over both encoders: use it with linear, "
                          "without --modality or --standardize")  # fmt: skip
-    enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality)
+    if opts.align:
+        enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0])
+    else:
+        enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality)
     results = PROTOCOLS[protocol](enc, ctx, opts)
     results["encoder"] = "random initialisation" if opts.random_init else str(run)
     results["modality"] = enc.recipe.derived or enc.recipe.stream

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from actionkit.data import Normalize, SkeletonDataset
+from actionkit.models import build_backbone
+from actionkit.store.reader import Store
 
 
 class Method(nn.Module):
@@ -61,6 +66,14 @@ class LinearProtocol:
     milestones: tuple[int, ...] = (50, 70)
     weight_decay: float = 0.0
 
+    def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+        """The protocol's optimiser over ``params``."""
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, momentum=0.9, weight_decay=self.weight_decay)
+        if self.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        raise ValueError(f"unknown linear-probe optimiser {self.optimizer!r}; valid: sgd, adam")
+
 
 @dataclass
 class EncoderRecipe:
@@ -100,3 +113,42 @@ class EncoderRecipe:
     def input_key(self) -> str:
         """The batch key holding the encoder's input."""
         return self.derived or "x"
+
+    def build_encoder(self, store: Store, model_state: dict[str, torch.Tensor] | None, source: str) -> nn.Module:
+        """The recipe's backbone for ``store``, with its weights from a checkpoint's ``model`` state.
+
+        Args:
+            store: The store it will read (layout and body count).
+            model_state: The checkpoint's ``model`` state dict, or None for a fresh
+                (randomly initialised) encoder.
+            source: Names the checkpoint in error messages.
+
+        Raises:
+            ValueError: No weights under ``state_prefix``, or weights of another shape.
+        """
+        encoder = build_backbone(self.backbone, store.layout, max_bodies=int(store.attrs["max_bodies"]),
+                                 **self.backbone_kwargs)  # fmt: skip
+        if model_state is None:
+            return encoder
+        prefix = self.state_prefix
+        state = {k[len(prefix):]: v for k, v in model_state.items() if k.startswith(prefix)}
+        if not state:
+            raise ValueError(f"{source}: the checkpoint has no weights under {prefix!r}")
+        try:
+            encoder.load_state_dict(state)
+        except RuntimeError as exc:
+            raise ValueError(f"{source}: the checkpoint's encoder does not fit {self.backbone}: "
+                             f"{str(exc).splitlines()[0]}") from None
+        return encoder
+
+    def dataset(self, store: Path, protocol: str, part: str, train: bool, seed: int | None = None) -> SkeletonDataset:
+        """One split part fed as the recipe says (training or test transform).
+
+        ``seed`` seeds the per-sample draws (default: the finetune protocol's seed).
+        """
+        norm = None if self.normalization == "none" else Normalize(self.normalization)
+        streams = ("joint",) + ((self.derived,) if self.derived else ())
+        return SkeletonDataset(store, (protocol, part), stream=self.stream,
+                               transform=self.train_transform if train else self.test_transform,
+                               streams_out=streams, seed=self.finetune.run.seed if seed is None else seed,
+                               pre_transform=norm)  # fmt: skip

@@ -1,13 +1,13 @@
-"""The feature-alignment probe learns from two frozen per-frame feature sets."""
+"""Classifiers on frozen features: the feature-alignment probe learns from two per-frame feature sets."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
-
-from actionkit.trainers.aligned_probe import extract_frame_features, train_alignment
+from actionkit.trainers.evaluation import extract_features
 from actionkit.trainers.method import LinearProtocol
+from actionkit.trainers.probe import train_alignment
+from torch import nn
 
 
 def _features(n: int, seed: int, informative: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -39,4 +39,4 @@ def test_bad_inputs_say_what_is_wrong():
     with pytest.raises(ValueError, match="valid: sgd, adam"):
         train_alignment((theta, phi, labels), (theta, phi, labels), 3, LinearProtocol(optimizer="lbfgs"))
     with pytest.raises(ValueError, match="no per-frame features"):
-        extract_frame_features(nn.Linear(3, 3), [], torch.device("cpu"))
+        extract_features(nn.Linear(3, 3), [], torch.device("cpu"), per_frame=True)
