@@ -12,7 +12,7 @@ beat.
   lr 1e-3 150 epochs).
   With ``align`` (ASMa's two encoders f_theta and f_phi, both frozen): the feature-
   alignment module and its classifier trained on their per-frame features
-  (:mod:`actionkit.trainers.aligned_probe`).
+  (:mod:`actionkit.trainers.probe`).
 - ``knn``: k=1 nearest neighbour by cosine similarity of L2-normalised features.
 - ``finetune``: encoder + linear head trained end to end with the supervised recipe.
 - ``semi``: ``finetune`` on a class-balanced, seeded fraction of the training part,
