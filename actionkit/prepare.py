@@ -8,12 +8,10 @@ order, so memory stays bounded and a killed run resumes where its journal stoppe
 from __future__ import annotations
 
 import datetime as _dt
-import multiprocessing as mp
 import os
 import time
 import warnings
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import numpy as np
 
 from actionkit import __version__
 from actionkit.kernels.streams import bone, motion
+from actionkit.parallel import ordered_map
 from actionkit.sources.base import Note, SampleError, SampleNote, SampleRef, SkeletonSource, Skip
 from actionkit.store.inspect import disk_size
 from actionkit.store.reader import layout_to_attrs
@@ -68,69 +67,34 @@ class PrepareReport:
     warnings: list[str] = field(default_factory=list)
 
 
-# The source is handed to workers through fork, as a module global: nothing is pickled.
-_worker_source: SkeletonSource | None = None
-
-
 ReadResult = tuple[np.ndarray | None, str | None, list[str]]  # joints, skip reason, notes
 
 
-def _read_in_worker(ref: SampleRef) -> ReadResult:
-    assert _worker_source is not None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SampleNote)
-        try:
-            joints = _worker_source.read(ref)
-        except SampleError as exc:
-            return None, exc.reason, []
-        except Exception as exc:  # a long run reports the sample instead of dying
-            return None, f"unexpected error: {type(exc).__name__}: {exc}", []
-    notes = []
-    for w in caught:
-        if issubclass(w.category, SampleNote):
-            notes.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if joints.dtype != np.float32:
-        joints = joints.astype(np.float32)
-    if not np.isfinite(joints).all():
-        return None, "non-finite coordinates after parsing", []
-    return joints, None, notes
+def _reader(source: SkeletonSource) -> Callable[[SampleRef], ReadResult]:
+    """The per-sample work of a skeleton prepare: parse, check, collect notes (runs in workers)."""
 
+    def read(ref: SampleRef) -> ReadResult:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SampleNote)
+            try:
+                joints = source.read(ref)
+            except SampleError as exc:
+                return None, exc.reason, []
+            except Exception as exc:  # a long run reports the sample instead of dying
+                return None, f"unexpected error: {type(exc).__name__}: {exc}", []
+        notes = []
+        for w in caught:
+            if issubclass(w.category, SampleNote):
+                notes.append(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if joints.dtype != np.float32:
+            joints = joints.astype(np.float32)
+        if not np.isfinite(joints).all():
+            return None, "non-finite coordinates after parsing", []
+        return joints, None, notes
 
-#: Samples per task sent to a worker, and tasks in flight per worker: enough to keep
-#: every worker busy, few enough that results waiting for the writer stay bounded
-#: (about ``workers * IN_FLIGHT * BATCH`` samples, a few tens of MB).
-BATCH = 8
-IN_FLIGHT = 4
-
-
-def _read_batch(refs: list[SampleRef]) -> list[ReadResult]:
-    return [_read_in_worker(ref) for ref in refs]
-
-
-def _results(source: SkeletonSource, refs: list[SampleRef], workers: int) -> Iterator[ReadResult]:
-    """Read every reference, in order, on ``workers`` processes (0 or 1: in-process).
-
-    Unlike ``Pool.imap``, at most ``workers * IN_FLIGHT`` batches are outstanding, so a
-    writer slower than the parsers never lets results pile up in memory.
-    """
-    global _worker_source
-    _worker_source = source
-    if workers <= 1 or len(refs) < 2 * workers:
-        for ref in refs:
-            yield _read_in_worker(ref)
-        return
-    batches = (refs[i:i + BATCH] for i in range(0, len(refs), BATCH))
-    ctx = mp.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        pending: deque = deque()
-        for batch in batches:
-            pending.append(pool.apply_async(_read_batch, (batch,)))
-            if len(pending) >= workers * IN_FLIGHT:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+    return read
 
 
 def prepare(
@@ -189,7 +153,7 @@ def prepare(
     if on_start:
         on_start(len(refs), resumed_from)
     parents = np.asarray(source.layout.parents, dtype=np.int64)
-    for ref, (joints, error, notes) in zip(todo, _results(source, todo, workers)):
+    for ref, (joints, error, notes) in zip(todo, ordered_map(_reader(source), todo, workers)):
         if error is not None:
             if strict:
                 raise PrepareError(f"{ref.display}: {error}")

@@ -92,10 +92,81 @@ class Store:
 
     # ------------------------------------------------------------------ data
     def stream(self, name: str) -> zarr.Array:
-        """A per-frame stream, lazily (slice it to get numpy)."""
-        if name not in self.attrs.get("streams", {}):
+        """A per-frame stream, lazily (slice it to get numpy).
+
+        For an encoded (video) stream this is its per-frame index, int64
+        ``[frames, parts, 2]`` (byte offset, byte length); :meth:`images` decodes frames.
+        """
+        spec = self.attrs.get("streams", {}).get(name)
+        if spec is None:
             raise KeyError(f"{self.path}: no stream {name!r}; streams: {list(self.attrs.get('streams', {}))}")
-        return self._group[name]
+        return self._group[spec["index"]] if spec.get("encoded") else self._group[name]
+
+    def is_encoded(self, name: str) -> bool:
+        """Whether stream ``name`` holds encoded images (a video stream)."""
+        return bool(self.attrs["streams"].get(name, {}).get("encoded"))
+
+    def encoded(self, index: int, name: str, frames: np.ndarray | list[int] | None = None) -> list[tuple[bytes, ...]]:
+        """The encoded images of some frames of one sample.
+
+        Args:
+            index: Sample index.
+            name: An encoded stream (``rgb``, ``depth``, ``flow``, ...).
+            frames: Frame indices within the sample (default: all), any order.
+
+        Returns:
+            One tuple of ``parts`` encoded images per requested frame (``b""`` where a
+            frame has none, e.g. the last frame of ``flow``).
+        """
+        if not self.is_encoded(name):
+            raise KeyError(f"{self.path}: {name!r} is not an encoded stream")
+        rows = self.frames_of(index)
+        n = rows.stop - rows.start
+        wanted = np.arange(n) if frames is None else np.asarray(frames, dtype=np.int64).reshape(-1)
+        if len(wanted) and (wanted.min() < -n or wanted.max() >= n):
+            raise IndexError(f"{self.path}: frame indices {wanted.tolist()} out of range for sample {index} "
+                             f"({n} frames)")
+        wanted %= max(n, 1)
+        table = self.stream(name)[rows][wanted]  # [k, parts, 2]
+        blob = self._blob(name)
+        return read_records(blob, table)
+
+    def images(self, index: int, name: str, frames: np.ndarray | list[int] | None = None) -> np.ndarray:
+        """Decoded frames of one sample's encoded stream.
+
+        Args:
+            index: Sample index.
+            name: ``rgb``, ``depth``, ``flow`` or ``rgbdiff``.
+            frames: Frame indices within the sample (default: all), any order.
+
+        Returns:
+            ``rgb``: uint8 ``[k, H, W, 3]``; ``depth``: uint16 ``[k, H, W]``; ``flow``: uint8
+            ``[k, H, W, 2]`` (quantised x, y); ``rgbdiff``: uint8 ``[k, H, W, 3]``.
+
+        Raises:
+            ValueError: a requested frame has no image (the last frame of ``flow``).
+        """
+        from actionkit.video.images import decode_image
+
+        records = self.encoded(index, name, frames)
+        wanted = np.arange(len(records)) if frames is None else np.asarray(frames).reshape(-1)
+        planes = []
+        for t, record in zip(wanted, records):
+            if not all(record):
+                raise ValueError(f"{self.path}: frame {int(t)} of sample {index} has no {name} image "
+                                 f"(a sample of T frames has T-1 {name} frames)" if name in ("flow", "rgbdiff")
+                                 else f"{self.path}: frame {int(t)} of sample {index} has no {name} image")
+            parts = [decode_image(data, what=f"{self.path} sample {index} {name} frame {int(t)}") for data in record]
+            planes.append(parts[0] if len(parts) == 1 else np.stack(parts, axis=-1))
+        if not planes:
+            raise ValueError(f"{self.path}: no frames requested")
+        return np.stack(planes)
+
+    def _blob(self, name: str) -> zarr.Array:
+        cache = self.__dict__.setdefault("_blobs", {})
+        if name not in cache:
+            cache[name] = self._group[self.attrs["streams"][name]["bytes"]]
+        return cache[name]
 
     def load_stream(self, name: str) -> np.ndarray:
         """A whole per-frame stream read into memory, ``[total_frames, ...]``.
@@ -113,16 +184,24 @@ class Store:
         start = int(self.samples["start"][index])
         return slice(start, start + int(self.samples["frames"][index]))
 
-    def sample(self, index: int, streams: tuple[str, ...] | list[str] | None = None) -> dict[str, Any]:
+    def sample(
+        self,
+        index: int,
+        streams: tuple[str, ...] | list[str] | None = None,
+        frames: np.ndarray | list[int] | None = None,
+    ) -> dict[str, Any]:
         """One sample's fields and stream arrays.
 
         Args:
             index: Sample index in ``[0, N)``.
             streams: Streams to read (default: all).
+            frames: Frame indices within the sample (default: all frames; for ``flow`` and
+                ``rgbdiff``, which have none on a sample's last frame, all but the last).
 
         Returns:
             ``{"name": str, "label": int, <ids>: int, "frames": int, <stream>: array}``;
-            skeleton streams are float32 ``[frames, bodies, joints, 3]``.
+            skeleton streams are float32 ``[frames, bodies, joints, 3]``; video streams
+            are decoded images (see :meth:`images`).
         """
         n = len(self)
         if not -n <= index < n:
@@ -135,7 +214,14 @@ class Store:
             out[key] = str(values[index]) if key == "name" else int(values[index])
         rows = self.frames_of(index)
         for name in self.stream_names if streams is None else streams:
-            out[name] = self.stream(name)[rows]
+            if self.is_encoded(name):
+                wanted = frames
+                if wanted is None:
+                    last_empty = self.attrs["streams"][name].get("last_frame_empty", False)
+                    wanted = np.arange(out["frames"] - 1 if last_empty else out["frames"])
+                out[name] = self.images(index, name, wanted)
+            else:
+                out[name] = self.stream(name)[rows] if frames is None else self.stream(name)[rows][np.asarray(frames)]
         return out
 
     def split(self, protocol: str, part: str) -> np.ndarray:
@@ -145,6 +231,45 @@ class Store:
         except KeyError:
             have = {p: sorted(parts) for p, parts in self.splits.items()}
             raise KeyError(f"{self.path}: no split {protocol}/{part}; splits: {have}") from None
+
+
+def read_records(blob: zarr.Array, table: np.ndarray) -> list[tuple[bytes, ...]]:
+    """Slice encoded images out of a byte array, one read per run of adjacent bytes.
+
+    Args:
+        blob: An encoded stream's ``bytes`` array.
+        table: int64 ``[k, parts, 2]`` (offset, length) records.
+
+    Returns:
+        ``k`` tuples of ``parts`` byte strings.
+    """
+    flat = table.reshape(-1, 2)
+    order = np.argsort(flat[:, 0], kind="stable")
+    pieces: list[bytes] = [b""] * len(flat)
+    run: list[int] = []
+    run_lo = run_hi = 0
+
+    def read_run() -> None:
+        data = blob[run_lo:run_hi].tobytes()
+        for i in run:
+            off, ln = flat[i]
+            pieces[i] = data[off - run_lo:off - run_lo + ln]
+
+    for i in order:
+        off, ln = int(flat[i, 0]), int(flat[i, 1])
+        if ln == 0:
+            continue
+        if run and off <= run_hi:
+            run.append(i)
+            run_hi = max(run_hi, off + ln)
+            continue
+        if run:
+            read_run()
+        run, run_lo, run_hi = [i], off, off + ln
+    if run:
+        read_run()
+    parts = table.shape[1]
+    return [tuple(pieces[k * parts:(k + 1) * parts]) for k in range(table.shape[0])]
 
 
 def open_store(path: str | Path, *, allow_incomplete: bool = False) -> Store:

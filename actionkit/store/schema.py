@@ -8,6 +8,8 @@ in step. Version 1 layout (Zarr v3)::
       samples/<field>           1-D arrays of length N: name, label, frames, start, ids...
       splits/<protocol>/<part>  sorted int32 sample indices
       <stream>                  per-frame arrays concatenated over samples (ragged)
+      <stream>/index, /bytes    an encoded stream (video): per-frame (offset, length) records
+                                into one byte array of concatenated JPEG/PNG images
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ SKELETON_STREAMS = {
 #: Frames per inner chunk and per shard of a per-frame stream.
 CHUNK_FRAMES = 1024
 SHARD_FRAMES = 32768
+
+#: Video stores commit (and bound their buffered image bytes) every this many frames.
+VIDEO_CHUNK_FRAMES = 512
+VIDEO_SHARD_FRAMES = 2048
+
+#: The byte array of an encoded stream: 64 KiB inner chunks (the unit of a partial read,
+#: a few frames' worth) in 64 MiB shard objects.
+BLOB_CHUNK_BYTES = 1 << 16
+BLOB_SHARD_BYTES = 1 << 26
+
+#: Video streams and what each holds (all images resized to the store's short side).
+VIDEO_STREAMS = {
+    "rgb": "RGB frames, JPEG, uint8 [H, W, 3]",
+    "depth": "depth maps, lossless PNG, uint16 [H, W] millimetres",
+    "flow": "TV-L1 flow from frame t to t+1, x and y as two greyscale JPEGs of the quantised components; "
+            "the last frame of every sample has no flow (empty record)",
+    "rgbdiff": "RGB difference frame t+1 - frame t, mapped to uint8 (d + 255) // 2 and stored as JPEG; "
+               "the last frame of every sample is empty",
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,45 @@ def skeleton_streams(names: tuple[str, ...], bodies: int, joints: int) -> list[S
     return [StreamSpec(n, (bodies, joints, 3), description=SKELETON_STREAMS[n]) for n in names]
 
 
+@dataclass(frozen=True)
+class EncodedStreamSpec:
+    """A stream of encoded images: ``parts`` images per frame (flow: x and y).
+
+    Stored as ``<name>/index`` int64 ``[frames, parts, 2]`` (byte offset, byte length;
+    length 0 = no image) and ``<name>/bytes`` uint8 ``[total bytes]``. Streams between
+    consecutive frames (flow, RGB difference) set ``last_frame_empty``: frame t holds
+    t -> t+1, and a sample's last frame has no image.
+    """
+
+    name: str
+    codec: str
+    parts: int = 1
+    channels: int = 3
+    dtype: str = "uint8"
+    description: str = ""
+    last_frame_empty: bool = False
+    extra: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def index_spec(self) -> StreamSpec:
+        """The per-frame index array, written like any per-frame stream."""
+        return StreamSpec(f"{self.name}/index", (self.parts, 2), dtype="int64", units="bytes")
+
+    def as_attrs(self) -> dict:
+        return {
+            "encoded": True,
+            "codec": self.codec,
+            "parts": self.parts,
+            "channels": self.channels,
+            "dtype": self.dtype,
+            "index": f"{self.name}/index",
+            "bytes": f"{self.name}/bytes",
+            "last_frame_empty": self.last_frame_empty,
+            "description": self.description,
+            **dict(self.extra),
+        }
+
+
 def stream_codecs(typesize: int) -> dict:
     """Keyword arguments of ``create_array`` for a per-frame stream.
 
@@ -85,6 +145,14 @@ def stream_codecs(typesize: int) -> dict:
             zc.Crc32cCodec(),
         ],
     }
+
+
+def blob_codecs() -> dict:
+    """Keyword arguments of ``create_array`` for an encoded stream's byte array.
+
+    The images are already compressed: no compressor, only a crc32c checksum per inner chunk.
+    """
+    return {"compressors": [zc.Crc32cCodec()]}
 
 
 def small_array_codecs() -> dict:

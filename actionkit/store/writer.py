@@ -25,6 +25,8 @@ from actionkit.sources.base import Note, Skip
 from actionkit.store.errors import StoreError, StoreExistsError
 from actionkit.store.schema import (
     ATTRS_KEY,
+    BLOB_CHUNK_BYTES,
+    BLOB_SHARD_BYTES,
     CHUNK_FRAMES,
     FIELD_DTYPES,
     ID_DTYPE,
@@ -33,7 +35,9 @@ from actionkit.store.schema import (
     SCHEMA_VERSION,
     SHARD_FRAMES,
     SPLITS_GROUP,
+    EncodedStreamSpec,
     StreamSpec,
+    blob_codecs,
     small_array_codecs,
     stream_codecs,
 )
@@ -69,11 +73,15 @@ class StoreWriter:
         path: The store to create (``.../<dataset>.zarr``).
         identity: What the store is made from (dataset, source fingerprint, options,
             streams). A partial store is resumed only when its identity is equal.
-        streams: The per-frame streams every sample carries.
+        streams: The per-frame numeric streams every sample carries.
         id_fields: The dataset's integer id fields (in ``samples/``).
+        encoded: Streams of encoded images (video) every sample carries: their byte
+            arrays are appended as samples arrive, their per-frame index arrays are
+            written like the numeric streams.
         overwrite: Replace an existing store (complete or not).
         shard_frames: Frames per shard (one object on disk); a multiple of ``chunk_frames``.
         chunk_frames: Frames per inner chunk (the unit of a partial read).
+        max_buffered_bytes: Encoded image bytes held before they are written out.
 
     Raises:
         StoreExistsError: a complete store is there and ``overwrite`` is False.
@@ -88,26 +96,36 @@ class StoreWriter:
         streams: list[StreamSpec],
         id_fields: tuple[str, ...],
         *,
+        encoded: list[EncodedStreamSpec] | tuple[EncodedStreamSpec, ...] = (),
         overwrite: bool = False,
         shard_frames: int = SHARD_FRAMES,
         chunk_frames: int = CHUNK_FRAMES,
+        max_buffered_bytes: int = 256 << 20,
     ):
         if shard_frames % chunk_frames:
             raise ValueError("shard_frames must be a multiple of chunk_frames")
         self.path = Path(path)
         self.identity = json.loads(json.dumps(identity))  # normalised, as it reads back
-        self.streams = streams
+        self.encoded = list(encoded)
+        self.streams = list(streams) + [e.index_spec for e in self.encoded]
         self.id_fields = tuple(id_fields)
         self.shard_frames = shard_frames
+        self.max_buffered_bytes = max_buffered_bytes
         self.chunk_frames = chunk_frames
         self._journal = self.path / JOURNAL_DIR
         self._columns: dict[str, list] = {f: [] for f in ("name", "label", *self.id_fields, "frames", "start")}
         self._skips: list[Skip] = []
         self._notes: list[Note] = []
-        # Uncommitted entries in scan order: ("sample", (row, end)), ("skip", Skip), ("note", Note).
+        # Uncommitted entries in scan order: ("sample", (row, frames end, image bytes ends)),
+        # ("skip", Skip), ("note", Note).
         self._pending: list[tuple[str, Any]] = []
-        self._buffers: dict[str, list[np.ndarray]] = {s.name: [] for s in streams}
+        self._buffers: dict[str, list[np.ndarray]] = {s.name: [] for s in self.streams}
         self._buffered = 0
+        # Encoded streams' image bytes: buffered parts, and where written/committed data ends.
+        self._blob_parts: dict[str, list[bytes]] = {e.name: [] for e in self.encoded}
+        self._blob_buffered = {e.name: 0 for e in self.encoded}
+        self._blob_written = {e.name: 0 for e in self.encoded}
+        self._bytes_committed = {e.name: 0 for e in self.encoded}
         self.refs_done = 0
         self._frames_committed = 0
         self._frames_written = 0
@@ -125,15 +143,25 @@ class StoreWriter:
                 shutil.rmtree(self.path)
             self._create()
             self.resumed = False
-        self._arrays = {s.name: zarr.open_array(self.path / s.name, mode="r+") for s in streams}
+        self._arrays = {s.name: zarr.open_array(self.path / s.name, mode="r+") for s in self.streams}
+        self._blobs = {e.name: zarr.open_array(self.path / e.name / "bytes", mode="r+") for e in self.encoded}
+        for name, blob in self._blobs.items():  # drop bytes written after the last commit
+            if blob.shape[0] != self._bytes_committed[name]:
+                blob.resize((self._bytes_committed[name],))
 
     # ---------------------------------------------------------------- set-up
     def _create(self) -> None:
         root = zarr.open_group(self.path, mode="w", zarr_format=3)
+        for enc in self.encoded:
+            root.require_group(enc.name).create_array(
+                "bytes", shape=(0,), dtype="uint8", chunks=(BLOB_CHUNK_BYTES,), shards=(BLOB_SHARD_BYTES,),
+                fill_value=0, **blob_codecs(),
+            )
         for spec in self.streams:
             itemsize = np.dtype(spec.dtype).itemsize
-            root.create_array(
-                spec.name,
+            parent, _, leaf = spec.name.rpartition("/")
+            (root.require_group(parent) if parent else root).create_array(
+                leaf,
                 shape=(0, *spec.frame_shape),
                 dtype=spec.dtype,
                 chunks=(self.chunk_frames, *spec.frame_shape),
@@ -152,6 +180,9 @@ class StoreWriter:
             return False
         self.refs_done = state["refs_done"]
         self._frames_committed = self._frames_written = state["frames_committed"]
+        committed = state.get("bytes_committed", {})
+        for name in self._bytes_committed:
+            self._bytes_committed[name] = self._blob_written[name] = int(committed.get(name, 0))
         rows, skips, notes = state["rows"], state["skips"], state.get("notes", 0)
         kept: list[str] = []
         with open(self._journal / "rows.jsonl") as fh:
@@ -176,21 +207,64 @@ class StoreWriter:
         return True
 
     # ---------------------------------------------------------------- adding
-    def add_sample(self, name: str, label: int, ids: dict[str, int], arrays: dict[str, np.ndarray]) -> None:
-        """Append one sample (its arrays keyed by stream name, equal frame counts)."""
-        frames = {len(a) for a in arrays.values()}
-        if len(frames) != 1 or set(arrays) != set(self._buffers):
-            raise ValueError(f"{name}: expected streams {sorted(self._buffers)} with equal frame counts")
+    def add_sample(
+        self,
+        name: str,
+        label: int,
+        ids: dict[str, int],
+        arrays: dict[str, np.ndarray],
+        encoded: dict[str, list[tuple[bytes, ...]]] | None = None,
+    ) -> None:
+        """Append one sample.
+
+        Args:
+            name, label, ids: The sample's fields.
+            arrays: Numeric streams by name, each ``[frames, ...]``.
+            encoded: Encoded streams by name, each a list of ``frames`` records; a record
+                is a tuple of ``parts`` encoded images (``b""``: no image for that frame).
+
+        Raises:
+            ValueError: streams missing or extra, unequal frame counts, wrong part counts.
+        """
+        encoded = encoded or {}
+        numeric = {s.name for s in self.streams} - {e.index_spec.name for e in self.encoded}
+        if set(arrays) != numeric or set(encoded) != set(self._blob_parts):
+            raise ValueError(f"{name}: expected streams {sorted(numeric)} and encoded streams "
+                             f"{sorted(self._blob_parts)}, got {sorted(arrays)} and {sorted(encoded)}")
+        frames = {len(a) for a in arrays.values()} | {len(r) for r in encoded.values()}
+        if len(frames) != 1:
+            raise ValueError(f"{name}: streams have unequal frame counts {sorted(frames)}")
         n = frames.pop()
+        for enc in self.encoded:  # check everything before buffering anything
+            bad = [t for t, record in enumerate(encoded[enc.name]) if len(record) != enc.parts]
+            if bad:
+                raise ValueError(f"{name}: frame {bad[0]} of {enc.name} has {len(encoded[enc.name][bad[0]])} "
+                                 f"parts, expected {enc.parts}")
         start = self._frames_written + self._buffered
         row = {"name": name, "label": int(label), **{k: int(ids[k]) for k in self.id_fields}, "frames": n, "start": start}
         for key, arr in arrays.items():
             self._buffers[key].append(np.ascontiguousarray(arr))
+        blob_ends = {}
+        for enc in self.encoded:
+            index = np.zeros((n, enc.parts, 2), dtype=np.int64)
+            cursor = self._blob_written[enc.name] + self._blob_buffered[enc.name]
+            for t, record in enumerate(encoded[enc.name]):
+                for p, data in enumerate(record):
+                    index[t, p] = (cursor, len(data))
+                    cursor += len(data)
+                    if data:
+                        self._blob_parts[enc.name].append(bytes(data))
+            self._blob_buffered[enc.name] = cursor - self._blob_written[enc.name]
+            self._buffers[enc.index_spec.name].append(index)
+            blob_ends[enc.name] = cursor
         self._buffered += n
-        self._pending.append(("sample", (row, start + n)))
+        self._pending.append(("sample", (row, start + n, blob_ends)))
         self.refs_done += 1
-        if self._buffered >= self.shard_frames:
+        if self._buffered >= self.shard_frames or self._blob_bytes_buffered() >= self.max_buffered_bytes:
             self._flush(final=False)
+
+    def _blob_bytes_buffered(self) -> int:
+        return sum(self._blob_buffered.values())
 
     def add_skip(self, skip: Skip) -> None:
         """Record a sample left out (it advances the scan position like a sample)."""
@@ -223,19 +297,36 @@ class StoreWriter:
                 self._buffers[key] = [data[n:]] if n < len(data) else []
             self._frames_written = end
             self._buffered -= n
+        self._write_blobs()
         self._commit(final)
+
+    def _write_blobs(self) -> None:
+        """Append every buffered image byte (committed or not: a resume truncates the rest)."""
+        for name, parts in self._blob_parts.items():
+            if not parts:
+                continue
+            data = np.frombuffer(b"".join(parts), dtype=np.uint8)
+            lo = self._blob_written[name]
+            blob = self._blobs[name]
+            if blob.shape[0] < lo + len(data):
+                blob.resize((lo + len(data),))
+            blob[lo:lo + len(data)] = data
+            self._blob_written[name] = lo + len(data)
+            self._blob_buffered[name] = 0
+            self._blob_parts[name] = []
 
     def _commit(self, final: bool) -> None:
         lines = []
         done = 0
         for kind, item in self._pending:
             if kind == "sample":
-                row, sample_end = item
+                row, sample_end, blob_ends = item
                 if sample_end > self._frames_written and not final:
                     break
                 for key, col in self._columns.items():
                     col.append(row[key])
                 self._frames_committed = sample_end
+                self._bytes_committed.update(blob_ends)
                 lines.append(json.dumps({"type": "sample", "row": row}) + "\n")
             elif kind == "skip":
                 self._skips.append(item)
@@ -260,6 +351,7 @@ class StoreWriter:
                 "identity": self.identity,
                 "refs_done": refs_committed,
                 "frames_committed": self._frames_committed,
+                "bytes_committed": self._bytes_committed,
                 "rows": len(self._columns["name"]),  # only committed entries leave _pending
                 "skips": len(self._skips),
                 "notes": len(self._notes),
@@ -297,6 +389,9 @@ class StoreWriter:
         for arr in self._arrays.values():
             if arr.shape[0] != total:
                 arr.resize((total, *arr.shape[1:]))
+        for name, blob in self._blobs.items():
+            if blob.shape[0] != self._bytes_committed[name]:
+                blob.resize((self._bytes_committed[name],))
         root = zarr.open_group(self.path, mode="r+")
         samples = root.require_group(SAMPLES_GROUP)
         for key, values in self.columns.items():
