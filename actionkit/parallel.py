@@ -2,8 +2,11 @@
 
 Unlike ``Pool.imap``, at most ``workers * in_flight`` batches are outstanding, so a
 consumer slower than the workers (the store writer) never lets results pile up in
-memory. The function reaches the workers through ``fork`` as a module global: nothing
-but the items and the results is pickled, and a source may hold unpicklable state.
+memory. With the ``fork`` start method the function reaches the workers as a module
+global: nothing but the items and the results is pickled, and a source may hold
+unpicklable state. Work that uses OpenCV must not fork a process whose OpenCV thread
+pool has run (the child deadlocks): it uses ``forkserver``, and the function (then
+picklable) is sent once to each worker.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ def _run_batch(items: list[Any]) -> list[Any]:
     return [_worker_func(item) for item in items]
 
 
-def _init_worker(initializer: Callable[[], None] | None) -> None:
+def _init_worker(func: Callable[[Any], Any] | None, initializer: Callable[[], None] | None) -> None:
+    global _worker_func
+    if func is not None:
+        _worker_func = func
     if initializer is not None:
         initializer()
 
@@ -37,6 +43,7 @@ def ordered_map(
     batch: int = 8,
     in_flight: int = 4,
     initializer: Callable[[], None] | None = None,
+    start_method: str = "fork",
 ) -> Iterator[R]:
     """``func`` over ``items`` on ``workers`` processes, results in input order.
 
@@ -48,6 +55,8 @@ def ordered_map(
         batch: Items per task sent to a worker.
         in_flight: Tasks outstanding per worker.
         initializer: Run once in each worker process (e.g. to pin library threads).
+        start_method: ``fork`` (``func`` inherited), or ``forkserver`` / ``spawn``
+            (``func`` and ``initializer`` must be picklable).
     """
     global _worker_func
     _worker_func = func
@@ -56,8 +65,9 @@ def ordered_map(
             yield func(item)
         return
     batches = (list(items[i:i + batch]) for i in range(0, len(items), batch))
-    ctx = mp.get_context("fork")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(initializer,)) as pool:
+    ctx = mp.get_context(start_method)
+    sent = None if start_method == "fork" else func
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(sent, initializer)) as pool:
         pending: deque = deque()
         for chunk in batches:
             pending.append(pool.apply_async(_run_batch, (chunk,)))

@@ -84,7 +84,7 @@ def prepare_summary(report: PrepareReport) -> Table:
     table.add_row("size", human_bytes(report.bytes))
     rate = (report.samples + len(report.skipped)) / report.seconds if report.seconds else 0.0
     resumed = f", resumed after {report.resumed_from:,}" if report.resumed_from else ""
-    table.add_row("time", f"{report.seconds:.1f} s ({rate:,.0f} samples/s{resumed})")
+    table.add_row("time", f"{report.seconds:.1f} s ({rate:,.{0 if rate >= 10 else 2}f} samples/s{resumed})")
     return table
 
 

@@ -54,6 +54,38 @@ def verify_command(store: Annotated[Path, typer.Argument(help="A store, e.g. dat
     console.print(f"[bold green]{store} verified[/]")
 
 
+@app.command("show")
+def show_command(
+    store: Annotated[Path, typer.Argument(help="A video store, e.g. data/nwucla-rgbd.zarr.")],
+    sample: Annotated[str, typer.Option(help="Sample index, or sample name.")] = "0",
+    out: Annotated[Optional[Path], typer.Option(help="The PNG to write. Default: <sample name>.png.")] = None,
+    columns: Annotated[int, typer.Option(help="Frames shown per stream.")] = 8,
+    streams: Annotated[Optional[str], typer.Option(help="Streams to show, comma-separated. Default: all.")] = None,
+) -> None:
+    """A PNG contact sheet of one sample: RGB, depth, flow (colour-coded) and RGB difference frames."""
+    from actionkit import open_store
+    from actionkit.store.errors import StoreError
+    from actionkit.video.sheet import contact_sheet, write_png
+    from actionkit.cli.display import console, fail
+
+    try:
+        opened = open_store(store)
+    except StoreError as exc:
+        fail(str(exc))
+    names = opened.samples["name"].tolist()
+    index = int(sample) if sample.lstrip("-").isdigit() else (names.index(sample) if sample in names else None)
+    if index is None or not -len(names) <= index < len(names):
+        fail(f"{store}: no sample {sample!r} ({len(names)} samples; give an index or a name)")
+    index %= len(names)
+    try:
+        image = contact_sheet(opened, index, columns, tuple(streams.split(",")) if streams else None)
+        path = out or Path(f"{names[index]}.png")
+        write_png(image, path)
+    except (ValueError, KeyError, OSError) as exc:
+        fail(str(exc))
+    console.print(f"wrote {path} ({image.shape[1]}x{image.shape[0]}): sample {index} {names[index]}")
+
+
 @app.command("demo")
 def demo_command(
     out: Annotated[Optional[Path], typer.Option(help="The demo store. Default: $ACTIONKIT_DATA/demo.zarr.")] = None,

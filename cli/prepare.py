@@ -9,9 +9,9 @@ import typer
 
 from actionkit.kernels.bodies import BODY_MODES
 from actionkit.prepare import PrepareError, prepare
+from actionkit.prepare_video import VideoSettings, prepare_video
 from actionkit.sources.registry import DATASETS, SourceOptions, default_raw, default_store, get_dataset
 from actionkit.store.errors import StoreError
-from actionkit.store.schema import SKELETON_STREAMS
 from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
 
 
@@ -21,7 +21,9 @@ def prepare_command(
         "--raw", help="The raw download: zip archive(s) or folder(s). Default: $ACTIONKIT_DATA/raw/DATASET.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="The store to write. Default: $ACTIONKIT_DATA/DATASET.zarr.")] = None,
     bodies: Annotated[str, typer.Option(help=f"Body selection (NTU, PKU-MMD): {', '.join(BODY_MODES)}.")] = "tracked",
-    streams: Annotated[str, typer.Option(help="Skeleton streams to store, comma-separated.")] = ",".join(SKELETON_STREAMS),
+    streams: Annotated[Optional[str], typer.Option(
+        help="Streams to store, comma-separated. Skeletons: joint,motion,bone (default all). "
+             "Videos: rgb, depth, flow, rgbdiff (default: the dataset's, e.g. rgb,depth,flow for nwucla-rgbd).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Parsing processes. Default: all cores.")] = None,
     strict: Annotated[bool, typer.Option(help="Stop at the first malformed sample instead of skipping it.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing store.")] = False,
@@ -30,6 +32,19 @@ def prepare_command(
     label_frame_base: Annotated[int, typer.Option(
         help="PKU-MMD: 1 = label frames are 1-based inclusive (seq[start-1:end]); 0 = seq[start:end] as the reference code.")] = 1,
     limit: Annotated[Optional[int], typer.Option(help="Use only the first N samples (a quick trial).")] = None,
+    annotations: Annotated[Optional[Path], typer.Option(
+        help="UCF-101: the ucfTrainTestlist folder (default: searched for under --raw).")] = None,
+    align: Annotated[str, typer.Option(
+        help="NW-UCLA videos: pair RGB and depth by frame-number, or truncate both to the shorter (DMCL's code).")
+    ] = "frame-number",
+    short_side: Annotated[int, typer.Option(help="Videos: resize frames so the shorter side is this (before flow).")] = 256,
+    jpeg_quality: Annotated[int, typer.Option(help="Videos: JPEG quality of RGB and flow images.")] = 95,
+    flow_codec: Annotated[str, typer.Option(
+        help="Videos: flow images as png (lossless, default) or jpeg (denseflow's files, --jpeg-quality).")] = "png",
+    flow_rounding: Annotated[str, typer.Option(
+        help="Videos: flow quantisation, round (denseflow) or truncate (MMAction2).")] = "round",
+    min_frames: Annotated[int, typer.Option(
+        help="Videos: skip samples with fewer frames (default 1; 2 with flow).")] = 0,
 ) -> None:
     """Build the canonical store of DATASET from its raw download (resumes an interrupted run)."""
     try:
@@ -51,15 +66,22 @@ def prepare_command(
             f"or put it at {default_raw(dataset)}."
         )
     store = out or default_store(dataset)
-    options = SourceOptions(bodies=bodies, missing_list=missing_list, label_frame_base=label_frame_base)
+    options = SourceOptions(bodies=bodies, missing_list=missing_list, label_frame_base=label_frame_base,
+                            annotations=annotations, align=align)
+    chosen = tuple(s.strip() for s in streams.split(",") if s.strip()) if streams else entry.streams
     try:
         source = entry.build(raw_paths, options)
         with prepare_progress(dataset) as (on_start, on_progress):
-            report = prepare(
-                source, store, streams=tuple(s.strip() for s in streams.split(",") if s.strip()),
-                workers=workers, strict=strict, overwrite=overwrite, limit=limit,
-                on_start=on_start, on_progress=on_progress,
-            )
+            common = dict(workers=workers, strict=strict, overwrite=overwrite, limit=limit,
+                          on_start=on_start, on_progress=on_progress)
+            if entry.kind == "video":
+                flowing = any(s in chosen for s in ("flow", "rgbdiff"))
+                settings = VideoSettings(short_side=short_side, jpeg_quality=jpeg_quality, flow_codec=flow_codec,
+                                         flow_rounding=flow_rounding,
+                                         min_frames=min_frames or (2 if flowing else 1))
+                report = prepare_video(source, store, streams=chosen, settings=settings, **common)
+            else:
+                report = prepare(source, store, streams=chosen, **common)
     except (FileNotFoundError, PrepareError, StoreError, ValueError) as exc:
         fail(str(exc))
     console.print(prepare_summary(report))

@@ -2,13 +2,15 @@
 
 A source walks a raw download (cheaply, names only) and yields :class:`SampleRef`
 records in a deterministic order; worker processes then call :meth:`SkeletonSource.read`
-on each reference to get the sample's joints. Everything a source hands to workers is
+on each reference to get the sample's joints (:meth:`VideoSource.read`: its frames).
+Everything a source hands to workers is
 picklable, and a source opens its files lazily so that it behaves after ``fork``.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,4 +160,69 @@ class SkeletonSource(abc.ABC):
 
     def options(self) -> dict[str, Any]:
         """Options that change the stored arrays (recorded in the store's provenance)."""
+        return {}
+
+
+@dataclass
+class VideoClip:
+    """One sample's raw frames, as a video source reads them.
+
+    Attributes:
+        fps: Frames per second of the recording (0.0 when unknown).
+        modalities: For each requested raw modality, the frames in order, lazily:
+            ``rgb`` uint8 ``[H, W, 3]`` (RGB order), ``depth`` uint16 ``[H, W]``
+            (millimetres). Frame t of each modality shows the same instant (the source
+            aligns them).
+        truncate: When the modalities' counts cannot be known before decoding (a video
+            beside a folder of depth maps), stop at the shortest and note it; otherwise
+            unequal counts make the sample unusable.
+    """
+
+    fps: float
+    modalities: dict[str, Iterable[np.ndarray]]
+    truncate: bool = False
+
+
+class VideoSource(abc.ABC):
+    """A raw video dataset (NW-UCLA RGB-D, UCF-101, NTU RGB+D videos, ...).
+
+    Class attributes set by each subclass:
+        dataset: Store id, e.g. ``"nwucla-rgbd"``.
+        classes: Class names, index = label.
+        id_fields: Names of the integer id fields every :class:`SampleRef` carries.
+        modalities: The raw modalities the dataset has (``("rgb", "depth")``, ``("rgb",)``).
+
+    Instance attribute:
+        warnings: Problems that drop no sample, filled by ``scan`` and ``splits``.
+    """
+
+    dataset: str
+    classes: tuple[str, ...]
+    id_fields: tuple[str, ...]
+    modalities: tuple[str, ...]
+    warnings: list[str] | tuple[str, ...] = ()
+
+    @abc.abstractmethod
+    def scan(self) -> ScanResult:
+        """Find every sample of the raw download (names and metadata only)."""
+
+    @abc.abstractmethod
+    def read(self, ref: SampleRef, modalities: tuple[str, ...]) -> VideoClip:
+        """Open one sample's frames of ``modalities`` (a subset of :attr:`modalities`).
+
+        Runs in worker processes; frames are decoded as the clip's iterables are consumed,
+        so a long video never sits in memory whole.
+
+        Raises:
+            SampleError: the sample is unusable (no frames, modalities that cannot be
+                aligned, an unreadable file); the reason names the file. Problems found
+                while iterating raise it too.
+        """
+
+    @abc.abstractmethod
+    def splits(self, names: np.ndarray, ids: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+        """The dataset's evaluation protocols over the stored samples (see :class:`SkeletonSource`)."""
+
+    def options(self) -> dict[str, Any]:
+        """Options that change the stored frames (recorded in the store's provenance)."""
         return {}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from actionkit.sources.base import SkeletonSource
+from actionkit.sources.base import SkeletonSource, VideoSource
 
 
 @dataclass(frozen=True)
@@ -19,19 +19,34 @@ class SourceOptions:
         missing_list: NTU missing-skeleton list replacing the shipped one.
         label_frame_base: PKU-MMD label frames: 1 (1-based inclusive, default) or 0
             (the reference code's ``seq[start:end]``).
+        annotations: Split or annotation files kept apart from the videos (UCF-101's
+            ``ucfTrainTestlist``).
+        align: How RGB and depth frames are paired (NW-UCLA videos): ``frame-number``
+            or ``truncate``.
     """
 
     bodies: str = "tracked"
     missing_list: Path | None = None
     label_frame_base: int = 1
+    annotations: Path | None = None
+    align: str = "frame-number"
 
 
 @dataclass(frozen=True)
 class DatasetEntry:
-    """A preparable dataset: how to build its source, and what the user must download."""
+    """A preparable dataset: how to build its source, and what the user must download.
 
-    build: Callable[[list[Path], SourceOptions], SkeletonSource]
+    Attributes:
+        build: Makes the source from the raw paths and the options.
+        download: What to download, as said to a user who has not.
+        kind: ``skeleton`` or ``video``.
+        streams: The streams stored when ``--streams`` is not given.
+    """
+
+    build: Callable[[list[Path], SourceOptions], SkeletonSource | VideoSource]
     download: str
+    kind: str = "skeleton"
+    streams: tuple[str, ...] = ("joint", "motion", "bone")
 
 
 def _ntu(dataset: str) -> Callable[[list[Path], SourceOptions], SkeletonSource]:
@@ -59,6 +74,27 @@ def _nwucla(raw: list[Path], opts: SourceOptions) -> SkeletonSource:
     return NWUCLASource(raw)
 
 
+def _nwucla_video(raw: list[Path], opts: SourceOptions) -> VideoSource:
+    from actionkit.sources.nwucla_video import NWUCLAVideoSource
+
+    return NWUCLAVideoSource(raw, align=opts.align)
+
+
+def _ntu_video(variant: str) -> Callable[[list[Path], SourceOptions], VideoSource]:
+    def build(raw: list[Path], opts: SourceOptions) -> VideoSource:
+        from actionkit.sources.ntu_video import NTUVideoSource
+
+        return NTUVideoSource(raw, variant)
+
+    return build
+
+
+def _ucf101(raw: list[Path], opts: SourceOptions) -> VideoSource:
+    from actionkit.sources.ucf101 import UCF101Source
+
+    return UCF101Source(raw, annotations=opts.annotations)
+
+
 DATASETS: dict[str, DatasetEntry] = {
     "ntu60": DatasetEntry(_ntu("ntu60"), "nturgbd_skeletons_s001_to_s017.zip (or the folder it unpacks to)"),
     "ntu120": DatasetEntry(
@@ -68,6 +104,18 @@ DATASETS: dict[str, DatasetEntry] = {
     "pkummd1": DatasetEntry(_pkummd(1), "PKU-MMD phase 1: the skeleton folder, the label folder and the split files, in one folder"),
     "pkummd2": DatasetEntry(_pkummd(2), "PKU-MMD phase 2: the skeleton folder, the label folder and the split files, in one folder"),
     "nwucla": DatasetEntry(_nwucla, "NW-UCLA skeletons: the all_sqe/ JSON folder, or the original multiview_action/ folder"),
+    "nwucla-rgbd": DatasetEntry(_nwucla_video, "NW-UCLA videos: the original multiview_action/ folder (or zip) with "
+                                "view_N/aXX_sYY_eZZ/frame_*_rgb.jpg and _depth.png files",
+                                kind="video", streams=("rgb", "depth", "flow")),
+    "ntu60-rgbd": DatasetEntry(_ntu_video("ntu60"), "NTU RGB+D 60 colour videos (nturgb+d_rgb/*_rgb.avi) and masked "
+                               "depth maps (nturgb+d_depth_masked/<name>/MDepth-*.png), folders or zips, in one folder",
+                               kind="video", streams=("rgb", "depth", "flow")),
+    "ntu120-rgbd": DatasetEntry(_ntu_video("ntu120"), "NTU RGB+D 120 colour videos and masked depth maps "
+                                "(as for ntu60-rgbd, setups S001-S032), in one folder",
+                                kind="video", streams=("rgb", "depth", "flow")),
+    "ucf101": DatasetEntry(_ucf101, "UCF-101: the UCF-101/ folder of .avi videos (UCF101.rar unpacked), and the "
+                           "ucfTrainTestlist/ split folder (inside it, or given with --annotations)",
+                           kind="video", streams=("rgb",)),
 }
 
 

@@ -38,7 +38,7 @@ def summarize(store: Store) -> dict[str, Any]:
         "dataset": store.dataset,
         "description": store.attrs.get("description", ""),
         "kind": store.kind,
-        "layout": store.attrs["layout"]["name"],
+        "layout": store.attrs["layout"]["name"] if "layout" in store.attrs else "frames",
         "samples": len(store),
         "classes": len(store.classes),
         "classes_present": int((per_class > 0).sum()),
@@ -84,7 +84,8 @@ def verify_store(path: str | Path, *, block_frames: int = 262144) -> VerifyRepor
         report.problems.append(f"cannot open: {exc}")
         return report
     attrs = store.attrs
-    missing = [k for k in REQUIRED_ATTRS if k not in attrs]
+    video = attrs.get("kind") == "video"
+    missing = [k for k in REQUIRED_ATTRS if k not in attrs and not (video and k == "layout")]
     if missing:
         report.problems.append(f"attributes '{ATTRS_KEY}' lack {missing}")
     if attrs.get("schema_version") != SCHEMA_VERSION:
@@ -132,9 +133,11 @@ def verify_store(path: str | Path, *, block_frames: int = 262144) -> VerifyRepor
             seen[idx] = True
     report.checked.append(f"splits {sorted(store.splits)}: sorted, in range, disjoint")
 
-    parents = np.asarray(store.layout.parents)
     unreadable: set[str] = set()
     for name in store.stream_names:
+        if store.is_encoded(name):
+            _check_encoded(store, name, total, report)
+            continue
         arr = store.stream(name)
         if arr.shape[0] != total:
             report.problems.append(f"stream {name} has {arr.shape[0]} frames, samples say {total}")
@@ -154,8 +157,42 @@ def verify_store(path: str | Path, *, block_frames: int = 262144) -> VerifyRepor
 
     derived = [s for s in ("motion", "bone") if s in store.stream_names and s not in unreadable]
     if "joint" in store.stream_names and "joint" not in unreadable and derived:
-        _check_derived(store, parents, derived, block_frames, report)
+        _check_derived(store, np.asarray(store.layout.parents), derived, block_frames, report)
     return report
+
+
+def _check_encoded(store: Store, name: str, total: int, report: VerifyReport, block_bytes: int = 1 << 26) -> None:
+    """An encoded stream: records contiguous and inside the byte array, empty exactly where
+    the schema says, and every byte read (so every checksum is checked)."""
+    spec = store.attrs["streams"][name]
+    index = store.stream(name)[:]
+    blob = store._group[spec["bytes"]]
+    if index.shape[0] != total:
+        report.problems.append(f"stream {name} has {index.shape[0]} frames, samples say {total}")
+        return
+    flat = index.reshape(-1, 2)
+    ends = flat[:, 0] + flat[:, 1]
+    if len(flat) and (flat[0, 0] != 0 or (flat[1:, 0] != ends[:-1]).any() or (flat[:, 1] < 0).any()):
+        report.problems.append(f"stream {name}: image records are not contiguous")
+    if (ends[-1] if len(flat) else 0) != blob.shape[0]:
+        report.problems.append(f"stream {name}: records end at byte {int(ends[-1]) if len(flat) else 0}, "
+                               f"the byte array holds {blob.shape[0]}")
+    empty = (index[:, :, 1] == 0).any(axis=1)
+    last = np.zeros(total, dtype=bool)
+    if total:
+        last[(store.samples["start"] + store.samples["frames"] - 1).astype(np.int64)] = True
+    expected = last if spec.get("last_frame_empty") else np.zeros(total, dtype=bool)
+    if (empty != expected).any():
+        bad = int(np.flatnonzero(empty != expected)[0])
+        report.problems.append(f"stream {name}: frame row {bad} is {'empty' if empty[bad] else 'not empty'}, "
+                               f"expected the opposite")
+    for lo in range(0, blob.shape[0], block_bytes):
+        try:
+            blob[lo:lo + block_bytes]
+        except Exception as exc:
+            report.problems.append(f"stream {name}: bytes {lo}-{lo + block_bytes} unreadable ({exc})")
+            break
+    report.checked.append(f"encoded stream {name}: {total} frame records, {blob.shape[0]:,} bytes read")
 
 
 def _check_derived(store: Store, parents: np.ndarray, derived: list[str], block_frames: int,

@@ -137,7 +137,8 @@ class Store:
         Args:
             index: Sample index.
             name: ``rgb``, ``depth``, ``flow`` or ``rgbdiff``.
-            frames: Frame indices within the sample (default: all), any order.
+            frames: Frame indices within the sample, any order (default: all; for ``flow``
+                and ``rgbdiff``, which have none on a sample's last frame, all but the last).
 
         Returns:
             ``rgb``: uint8 ``[k, H, W, 3]``; ``depth``: uint16 ``[k, H, W]``; ``flow``: uint8
@@ -148,6 +149,8 @@ class Store:
         """
         from actionkit.video.images import decode_image
 
+        if frames is None and self.attrs["streams"].get(name, {}).get("last_frame_empty"):
+            frames = np.arange(max(int(self.samples["frames"][index]) - 1, 0))
         records = self.encoded(index, name, frames)
         wanted = np.arange(len(records)) if frames is None else np.asarray(frames).reshape(-1)
         planes = []
@@ -215,11 +218,7 @@ class Store:
         rows = self.frames_of(index)
         for name in self.stream_names if streams is None else streams:
             if self.is_encoded(name):
-                wanted = frames
-                if wanted is None:
-                    last_empty = self.attrs["streams"][name].get("last_frame_empty", False)
-                    wanted = np.arange(out["frames"] - 1 if last_empty else out["frames"])
-                out[name] = self.images(index, name, wanted)
+                out[name] = self.images(index, name, frames)
             else:
                 out[name] = self.stream(name)[rows] if frames is None else self.stream(name)[rows][np.asarray(frames)]
         return out

@@ -54,7 +54,8 @@ BLOB_SHARD_BYTES = 1 << 26
 VIDEO_STREAMS = {
     "rgb": "RGB frames, JPEG, uint8 [H, W, 3]",
     "depth": "depth maps, lossless PNG, uint16 [H, W] millimetres",
-    "flow": "TV-L1 flow from frame t to t+1, x and y as two greyscale JPEGs of the quantised components; "
+    "flow": "TV-L1 flow from frame t to t+1, x and y as two greyscale images (PNG or JPEG) of the quantised "
+            "components; "
             "the last frame of every sample has no flow (empty record)",
     "rgbdiff": "RGB difference frame t+1 - frame t, mapped to uint8 (d + 255) // 2 and stored as JPEG; "
                "the last frame of every sample is empty",

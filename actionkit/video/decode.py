@@ -1,0 +1,200 @@
+"""Frame-accurate video decoding: decord first, PyAV where decord cannot open a file.
+
+"Frame-accurate" means the frames returned for indices i are the frames a full
+sequential decode yields at positions i. Random access (seeking to key frames) is
+fast but trusts the container's index; it is used only when the count it reports agrees
+with a sequential count. Otherwise, and for PyAV, frames are read by decoding
+sequentially up to the last index needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BACKENDS = ("auto", "decord", "pyav")
+
+
+class VideoError(Exception):
+    """A video that cannot be decoded as asked; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video holds.
+
+    Attributes:
+        frames: Frames a full sequential decode yields.
+        fps: Average frame rate from the container.
+        width, height: Frame size in pixels.
+        backend: ``decord`` or ``pyav``, whichever decoded it.
+    """
+
+    frames: int
+    fps: float
+    width: int
+    height: int
+    backend: str
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown video backend {backend!r}; valid: {', '.join(BACKENDS)}")
+
+
+def _exists(path: str | Path) -> str:
+    path = str(path)
+    if not Path(path).is_file():
+        raise VideoError(f"{path}: no such file")
+    if Path(path).stat().st_size == 0:
+        raise VideoError(f"{path}: empty file (0 bytes)")
+    return path
+
+
+def _decord_reader(path: str, threads: int):
+    import decord
+
+    try:
+        return decord.VideoReader(path, num_threads=threads)
+    except Exception as exc:  # decord raises its own DECORDError and RuntimeError
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise VideoError(f"{path}: decord cannot open it ({reason})") from None
+
+
+def _pyav_frames(path: str) -> Iterator[np.ndarray]:
+    import av
+
+    try:
+        container = av.open(path)
+    except Exception as exc:
+        raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
+    with container:
+        if not container.streams.video:
+            raise VideoError(f"{path}: no video stream")
+        stream = container.streams.video[0]
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"{path}: decoding failed ({exc})") from None
+
+
+def _pyav_info(path: str) -> VideoInfo:
+    import av
+
+    try:
+        container = av.open(path)
+    except Exception as exc:
+        raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
+    with container:
+        if not container.streams.video:
+            raise VideoError(f"{path}: no video stream")
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate) if stream.average_rate else 0.0
+        frames = 0
+        try:
+            for packet in container.demux(stream):
+                for _ in packet.decode():
+                    frames += 1
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"{path}: decoding failed after {frames} frames ({exc})") from None
+        return VideoInfo(frames, fps, stream.codec_context.width, stream.codec_context.height, "pyav")
+
+
+def probe(path: str | Path, *, backend: str = "auto") -> VideoInfo:
+    """Frame count (of a full sequential decode), frame rate and size of a video.
+
+    Raises:
+        VideoError: missing, empty, unopenable or zero-frame video.
+    """
+    _check_backend(backend)
+    path = _exists(path)
+    info = None
+    if backend in ("auto", "decord"):
+        try:
+            vr = _decord_reader(path, 1)
+            h, w = vr[0].shape[:2] if len(vr) else (0, 0)
+            info = VideoInfo(len(vr), float(vr.get_avg_fps()), int(w), int(h), "decord")
+        except VideoError:
+            if backend == "decord":
+                raise
+        except Exception as exc:
+            if backend == "decord":
+                raise VideoError(f"{path}: decord failed ({exc})") from None
+    if info is None:
+        info = _pyav_info(path)
+    if info.frames == 0:
+        raise VideoError(f"{path}: zero frames")
+    return info
+
+
+def iter_frames(path: str | Path, *, backend: str = "auto", threads: int = 1) -> Iterator[np.ndarray]:
+    """Every frame in order, uint8 RGB ``[H, W, 3]``, one at a time (constant memory).
+
+    Raises:
+        VideoError: missing, unopenable, undecodable or zero-frame video.
+    """
+    _check_backend(backend)
+    path = _exists(path)
+    count = 0
+    if backend in ("auto", "decord"):
+        try:
+            vr = _decord_reader(path, threads)
+        except VideoError:
+            if backend == "decord":
+                raise
+        else:
+            for i in range(len(vr)):
+                try:
+                    frame = vr.next().asnumpy()
+                except StopIteration:
+                    break
+                except Exception as exc:
+                    raise VideoError(f"{path}: decoding failed at frame {i} ({exc})") from None
+                count += 1
+                yield frame
+            if count == 0:
+                raise VideoError(f"{path}: zero frames")
+            return
+    for frame in _pyav_frames(path):
+        count += 1
+        yield frame
+    if count == 0:
+        raise VideoError(f"{path}: zero frames")
+
+
+def read_frames(path: str | Path, indices: Sequence[int] | np.ndarray, *, backend: str = "auto",
+                threads: int = 1) -> np.ndarray:
+    """The frames at ``indices`` (any order, repeats allowed), uint8 RGB ``[k, H, W, 3]``.
+
+    Decodes sequentially up to ``max(indices)``, keeping only the frames asked for, so
+    the result is what a full sequential decode gives whatever the container's index says.
+
+    Raises:
+        VideoError: an index outside the video, or any decoding failure.
+    """
+    wanted = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if len(wanted) == 0:
+        raise ValueError("no frame indices given")
+    if wanted.min() < 0:
+        raise VideoError(f"{path}: negative frame index {int(wanted.min())}")
+    need = set(wanted.tolist())
+    last = int(wanted.max())
+    kept: dict[int, np.ndarray] = {}
+    for i, frame in enumerate(iter_frames(path, backend=backend, threads=threads)):
+        if i in need:
+            kept[i] = frame
+        if i == last:
+            break
+    if last not in kept:
+        raise VideoError(f"{path}: frame index {last} out of range ({len(kept) and max(kept) + 1 or 0}+ frames decoded)"
+                         if kept else f"{path}: frame index {last} out of range")
+    return np.stack([kept[int(i)] for i in wanted])
+
+
+def read_all(path: str | Path, *, backend: str = "auto", threads: int = 1) -> np.ndarray:
+    """Every frame, uint8 RGB ``[T, H, W, 3]`` (for short clips: it holds the whole video)."""
+    return np.stack(list(iter_frames(path, backend=backend, threads=threads)))
