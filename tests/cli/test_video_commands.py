@@ -1,0 +1,46 @@
+"""Video datasets from the command line: prepare, info, verify, show."""
+
+from __future__ import annotations
+
+import cv2
+from rawvideo import real_frames, write_nwucla_clip
+from typer.testing import CliRunner
+
+from actionkit import open_store
+from actionkit.cli.main import app
+
+runner = CliRunner()
+
+
+def test_prepare_info_verify_show(tmp_path):
+    frames = real_frames(4)
+    raw = tmp_path / "dl"
+    write_nwucla_clip(raw, 1, "a01_s01_e01", frames)
+    write_nwucla_clip(raw, 3, "a02_s01_e01", frames[:3])
+    out = tmp_path / "nwucla-rgbd.zarr"
+    result = runner.invoke(app, ["prepare", "nwucla-rgbd", "--raw", str(raw / "multiview_action"), "--out", str(out),
+                                 "--short-side", "48", "--workers", "1", "--streams", "rgb,depth,flow,rgbdiff"])
+    assert result.exit_code == 0, result.output
+    assert "prepared nwucla-rgbd" in result.output and "split xview" in result.output
+    assert open_store(out).samples["frames"].tolist() == [4, 3]
+
+    result = runner.invoke(app, ["info", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "flow" in result.output and "video" in result.output
+
+    result = runner.invoke(app, ["verify", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "encoded stream flow" in result.output
+
+    sheet = tmp_path / "sheet.png"
+    result = runner.invoke(app, ["show", str(out), "--sample", "a01_s01_e01_v01", "--out", str(sheet)])
+    assert result.exit_code == 0, result.output
+    image = cv2.imread(str(sheet))
+    assert image.shape[0] == 28 + 4 * 128 and image.shape[1] > 4 * 170  # title + four stream rows
+    result = runner.invoke(app, ["show", str(out), "--sample", "nope"])
+    assert result.exit_code == 1 and "no sample 'nope'" in result.output
+
+
+def test_missing_video_download_says_what_to_pass(tmp_path):
+    result = runner.invoke(app, ["prepare", "ucf101", "--raw", str(tmp_path / "none"), "--out", str(tmp_path / "u")])
+    assert result.exit_code == 1 and "UCF-101/" in result.output and "--raw" in result.output
