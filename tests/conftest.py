@@ -1,17 +1,7 @@
-"""Shared fixtures: where the genuine dataset files live (``../shared/data/real``)."""
+"""Shared test set-up: the genuine-data helpers live in ``tests/realdata.py``."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from realdata import REAL_DATA, real_path
 
-import pytest
-
-REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
-
-
-def real_path(*parts: str) -> Path:
-    """A path under the genuine-data folder, or skip the test saying what is missing."""
-    path = REAL_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"genuine data not found at {path} (the shared data folder is absent on this machine)")
-    return path
+__all__ = ["REAL_DATA", "real_path"]

@@ -15,7 +15,7 @@ import av
 import cv2
 import numpy as np
 
-from conftest import real_path
+from realdata import real_path
 
 
 def real_frames(count: int, clip: str = "demo.mp4") -> list[np.ndarray]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 
 from actionkit import open_store
 from actionkit.prepare import PrepareError, prepare

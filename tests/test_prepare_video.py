@@ -144,7 +144,7 @@ def test_ucf101_store_matches_a_sequential_decode(tmp_path):
 
     from actionkit.sources.ucf101 import UCF101Source
     from actionkit.video.images import resize_short_side
-    from conftest import real_path
+    from realdata import real_path
 
     raw = tmp_path / "ucf"
     write_ucf_tree(raw, ["v_HandStandPushups_g01_c02.avi"])

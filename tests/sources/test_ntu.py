@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 
 from actionkit.kernels.skeleton_text import parse_ntu_skeleton
 from actionkit.sources.ntu import NTUSource, ntu_splits, parse_sample_name, read_missing_list

@@ -8,7 +8,7 @@ import warnings
 import cv2
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 
 from actionkit.sources.base import SampleError, SampleNote
 from actionkit.sources.ntu_video import NTUVideoSource

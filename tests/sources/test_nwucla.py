@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 
 from actionkit.sources.base import SampleError
 from actionkit.sources.nwucla import ACTIONS, NWUCLA_CLASSES, NWUCLASource

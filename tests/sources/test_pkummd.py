@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 
 from actionkit.sources import pkummd
 from actionkit.sources.base import SampleError

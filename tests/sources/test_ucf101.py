@@ -6,7 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 from rawvideo import write_ucf_tree
 
 from actionkit.sources.ucf101 import UCF101Source, read_class_index, read_split_list

@@ -8,7 +8,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 
 from actionkit.video.decode import VideoError, iter_frames, probe, read_all, read_frames
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import real_path
+from realdata import real_path
 
 from actionkit.video.flow import (
     TVL1,
