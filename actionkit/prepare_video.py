@@ -30,7 +30,7 @@ from actionkit.store.schema import VIDEO_CHUNK_FRAMES, VIDEO_SHARD_FRAMES, VIDEO
 from actionkit.store.writer import StoreWriter
 
 #: The raw modality each stored stream is computed from.
-STREAM_SOURCE = {"rgb": "rgb", "depth": "depth", "flow": "rgb", "rgbdiff": "rgb"}
+STREAM_SOURCE = {"rgb": "rgb", "depth": "depth", "flow": "rgb", "rgbdiff": "rgb", "video": "rgb"}
 #: Per-sample fields every video store adds to the dataset's ids.
 FRAME_FIELDS = ("height", "width", "fps_milli")
 
@@ -95,11 +95,16 @@ def stream_specs(streams: tuple[str, ...], settings: VideoSettings) -> list[Enco
         "rgbdiff": EncodedStreamSpec("rgbdiff", "jpeg", 1, 3, "uint8", VIDEO_STREAMS["rgbdiff"],
                                      last_frame_empty=True,
                                      extra=size + (("quality", settings.jpeg_quality),)),
+        "video": EncodedStreamSpec("video", "container", 1, 3, "uint8", VIDEO_STREAMS["video"], per_sample=True,
+                                   extra=(("content", "the downloaded file, unchanged"),)),
     }
+    if "video" in streams and len(streams) > 1:
+        raise ValueError("the video stream (whole video files) is stored alone; prepare frames in another store")
     return [specs[s] for s in streams]
 
 
-EncodeResult = tuple[dict[str, list[tuple[bytes, ...]]] | None, dict[str, int], str | None, list[str]]
+#: (records per stream, per-sample fields, frame count, skip reason, notes)
+EncodeResult = tuple[dict[str, list[tuple[bytes, ...]]] | None, dict[str, int], int, str | None, list[str]]
 
 
 def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettings,
@@ -203,17 +208,37 @@ class SampleEncoder:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SampleNote)
             try:
-                clip = self.source.read(ref, self.needed)
-                records, fields = encode_clip(clip, self.streams, self.settings, self._estimator)
+                if self.streams == ("video",):
+                    records, fields, frames = whole_video(self.source, ref)
+                else:
+                    clip = self.source.read(ref, self.needed)
+                    records, fields = encode_clip(clip, self.streams, self.settings, self._estimator)
+                    frames = len(next(iter(records.values())))
             except SampleError as exc:
-                return None, {}, exc.reason, []
+                return None, {}, 0, exc.reason, []
             except Exception as exc:  # a long run reports the sample instead of dying
-                return None, {}, f"unexpected error: {type(exc).__name__}: {exc}", []
+                return None, {}, 0, f"unexpected error: {type(exc).__name__}: {exc}", []
         notes = [str(w.message) for w in caught if issubclass(w.category, SampleNote)]
-        frames = len(next(iter(records.values())))
         if frames < self.settings.min_frames:
-            return None, {}, f"{frames} frames, fewer than the minimum of {self.settings.min_frames}", []
-        return records, fields, None, notes
+            return None, {}, 0, f"{frames} frames, fewer than the minimum of {self.settings.min_frames}", []
+        return records, fields, frames, None, notes
+
+
+def whole_video(source: VideoSource, ref: SampleRef) -> tuple[dict, dict[str, int], int]:
+    """The ``video`` stream of one sample: its file unchanged, and the frames a full decode gives.
+
+    Raises:
+        SampleError: unreadable, undecodable or zero-frame video.
+    """
+    from actionkit.video.decode import VideoError, probe
+
+    data = source.encoded_video(ref)
+    try:
+        info = probe(data, backend="pyav")  # counts by decoding: exact, whatever the container claims
+    except VideoError as exc:
+        raise SampleError(str(exc)) from None
+    fields = {"height": info.height, "width": info.width, "fps_milli": int(round(info.fps * 1000))}
+    return {"video": [(data,)]}, fields, info.frames
 
 
 def _pin_threads() -> None:
@@ -240,7 +265,8 @@ def prepare_video(
     Args:
         source: The raw dataset.
         out: The store to write.
-        streams: Streams to store: ``rgb``, ``depth`` (RGB-D datasets), ``flow``, ``rgbdiff``.
+        streams: Streams to store: ``rgb``, ``depth`` (RGB-D datasets), ``flow``, ``rgbdiff``;
+            or ``video`` alone (each video file as downloaded: Kinetics, Something-Something).
         settings: Frame size, image qualities, flow convention, minimum length.
         workers: Processes (default: all cores).
         strict: Stop at the first unusable sample instead of skipping it.
@@ -277,13 +303,13 @@ def prepare_video(
         on_start(len(refs), resumed_from)
     results = ordered_map(SampleEncoder(source, tuple(streams), settings), todo, workers, batch=1, in_flight=2,
                           initializer=_pin_threads, start_method="forkserver")
-    for ref, (records, frame_fields, error, notes) in zip(todo, results):
+    for ref, (records, frame_fields, frames, error, notes) in zip(todo, results):
         if error is not None:
             if strict:
                 raise PrepareError(f"{ref.display}: {error}")
             writer.add_skip(Skip(ref.name, ref.display, error))
         else:
-            writer.add_sample(ref.name, ref.label, {**ref.ids, **frame_fields}, {}, records)
+            writer.add_sample(ref.name, ref.label, {**ref.ids, **frame_fields}, {}, records, frames=frames)
             for note in notes:
                 writer.add_note(Note(ref.name, ref.display, note))
         if on_progress:
@@ -324,7 +350,7 @@ def _attributes(source: VideoSource, scan, specs: list[EncodedStreamSpec], setti
         "streams": {s.name: s.as_attrs() for s in specs},
         "id_fields": list(fields),
         "video": {"short_side": settings.short_side, "interpolation": settings.interpolation,
-                  "representation": "frames", "jpeg_quality": settings.jpeg_quality,
+                  "representation": "video" if [s.name for s in specs] == ["video"] else "frames", "jpeg_quality": settings.jpeg_quality,
                   "png_compression": settings.png_compression, "flow_codec": settings.flow_codec, "flow": flow,
                   "min_frames": settings.min_frames,
                   "fps_field": "fps_milli = frames per second x 1000 (0: unknown)"},

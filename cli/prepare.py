@@ -23,7 +23,8 @@ def prepare_command(
     bodies: Annotated[str, typer.Option(help=f"Body selection (NTU, PKU-MMD): {', '.join(BODY_MODES)}.")] = "tracked",
     streams: Annotated[Optional[str], typer.Option(
         help="Streams to store, comma-separated. Skeletons: joint,motion,bone (default all). "
-             "Videos: rgb, depth, flow, rgbdiff (default: the dataset's, e.g. rgb,depth,flow for nwucla-rgbd).")] = None,
+             "Videos: rgb, depth, flow, rgbdiff as frames, or video (the files as downloaded) "
+             "(default: the dataset's, e.g. rgb,depth,flow for nwucla-rgbd, video for kinetics400).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Parsing processes. Default: all cores.")] = None,
     strict: Annotated[bool, typer.Option(help="Stop at the first malformed sample instead of skipping it.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing store.")] = False,
@@ -33,10 +34,13 @@ def prepare_command(
         help="PKU-MMD: 1 = label frames are 1-based inclusive (seq[start-1:end]); 0 = seq[start:end] as the reference code.")] = 1,
     limit: Annotated[Optional[int], typer.Option(help="Use only the first N samples (a quick trial).")] = None,
     annotations: Annotated[Optional[Path], typer.Option(
-        help="UCF-101: the ucfTrainTestlist folder (default: searched for under --raw).")] = None,
+        help="UCF-101: the ucfTrainTestlist folder; Kinetics: the annotation CSV folder "
+             "(default: searched for under --raw).")] = None,
     align: Annotated[str, typer.Option(
         help="NW-UCLA videos: pair RGB and depth by frame-number, or truncate both to the shorter (DMCL's code).")
     ] = "frame-number",
+    as_video: Annotated[bool, typer.Option(
+        "--as-video", help="Videos: keep each video file as downloaded (the video stream), not frames.")] = False,
     short_side: Annotated[int, typer.Option(help="Videos: resize frames so the shorter side is this (before flow).")] = 256,
     jpeg_quality: Annotated[int, typer.Option(help="Videos: JPEG quality of RGB and flow images.")] = 95,
     flow_codec: Annotated[str, typer.Option(
@@ -69,6 +73,8 @@ def prepare_command(
     options = SourceOptions(bodies=bodies, missing_list=missing_list, label_frame_base=label_frame_base,
                             annotations=annotations, align=align)
     chosen = tuple(s.strip() for s in streams.split(",") if s.strip()) if streams else entry.streams
+    if as_video:
+        chosen = ("video",)
     try:
         source = entry.build(raw_paths, options)
         with prepare_progress(dataset) as (on_start, on_progress):

@@ -226,3 +226,12 @@ class VideoSource(abc.ABC):
     def options(self) -> dict[str, Any]:
         """Options that change the stored frames (recorded in the store's provenance)."""
         return {}
+
+    def encoded_video(self, ref: SampleRef) -> bytes:
+        """The sample's video file as downloaded, for stores that keep videos whole.
+
+        Raises:
+            SampleError: unreadable file.
+            NotImplementedError: the dataset is not distributed as video files.
+        """
+        raise NotImplementedError(f"{self.dataset} is not distributed as video files: store it as frames")

@@ -89,6 +89,12 @@ def _ntu_video(variant: str) -> Callable[[list[Path], SourceOptions], VideoSourc
     return build
 
 
+def _kinetics400(raw: list[Path], opts: SourceOptions) -> VideoSource:
+    from actionkit.sources.kinetics import KineticsSource
+
+    return KineticsSource(raw, annotations=opts.annotations, dataset="kinetics400")
+
+
 def _ucf101(raw: list[Path], opts: SourceOptions) -> VideoSource:
     from actionkit.sources.ucf101 import UCF101Source
 
@@ -113,6 +119,9 @@ DATASETS: dict[str, DatasetEntry] = {
     "ntu120-rgbd": DatasetEntry(_ntu_video("ntu120"), "NTU RGB+D 120 colour videos and masked depth maps "
                                 "(as for ntu60-rgbd, setups S001-S032), in one folder",
                                 kind="video", streams=("rgb", "depth", "flow")),
+    "kinetics400": DatasetEntry(_kinetics400, "Kinetics-400: the clip folder(s) (<youtube_id>_<start>_<end>.mp4) and "
+                                "the annotation CSVs train.csv / validate.csv (under it, or given with --annotations)",
+                                kind="video", streams=("video",)),
     "ucf101": DatasetEntry(_ucf101, "UCF-101: the UCF-101/ folder of .avi videos (UCF101.rar unpacked), and the "
                            "ucfTrainTestlist/ split folder (inside it, or given with --annotations)",
                            kind="video", streams=("rgb",)),

@@ -116,10 +116,13 @@ class Store:
 
         Returns:
             One tuple of ``parts`` encoded images per requested frame (``b""`` where a
-            frame has none, e.g. the last frame of ``flow``).
+            frame has none, e.g. the last frame of ``flow``); for a per-sample stream
+            (``video``), one tuple holding the sample's encoded video file.
         """
         if not self.is_encoded(name):
             raise KeyError(f"{self.path}: {name!r} is not an encoded stream")
+        if self.attrs["streams"][name].get("per_sample"):
+            return read_records(self._blob(name), self.stream(name)[index % len(self)][None])
         rows = self.frames_of(index)
         n = rows.stop - rows.start
         wanted = np.arange(n) if frames is None else np.asarray(frames, dtype=np.int64).reshape(-1)
@@ -142,13 +145,16 @@ class Store:
 
         Returns:
             ``rgb``: uint8 ``[k, H, W, 3]``; ``depth``: uint16 ``[k, H, W]``; ``flow``: uint8
-            ``[k, H, W, 2]`` (quantised x, y); ``rgbdiff``: uint8 ``[k, H, W, 3]``.
+            ``[k, H, W, 2]`` (quantised x, y); ``rgbdiff``: uint8 ``[k, H, W, 3]``; ``video``
+            (a stored video file): uint8 RGB ``[k, H, W, 3]``, decoded.
 
         Raises:
             ValueError: a requested frame has no image (the last frame of ``flow``).
         """
         from actionkit.video.images import decode_image
 
+        if self.attrs["streams"].get(name, {}).get("per_sample"):
+            return self._decode_video(index, name, frames)
         if frames is None and self.attrs["streams"].get(name, {}).get("last_frame_empty"):
             frames = np.arange(max(int(self.samples["frames"][index]) - 1, 0))
         records = self.encoded(index, name, frames)
@@ -164,6 +170,21 @@ class Store:
         if not planes:
             raise ValueError(f"{self.path}: no frames requested")
         return np.stack(planes)
+
+    def _decode_video(self, index: int, name: str, frames) -> np.ndarray:
+        """Frames of a sample stored as its encoded video file (frame-accurate sequential decode)."""
+        from actionkit.video.decode import VideoError, read_frames
+
+        (data,), = self.encoded(index, name)
+        n = int(self.samples["frames"][index])
+        wanted = np.arange(n) if frames is None else np.asarray(frames, dtype=np.int64).reshape(-1)
+        if len(wanted) and (wanted.min() < -n or wanted.max() >= n):
+            raise IndexError(f"{self.path}: frame indices {wanted.tolist()} out of range for sample {index} "
+                             f"({n} frames)")
+        try:
+            return read_frames(data, wanted % max(n, 1))
+        except VideoError as exc:
+            raise ValueError(f"{self.path}: sample {index} {name}: {exc}") from None
 
     def _blob(self, name: str) -> zarr.Array:
         cache = self.__dict__.setdefault("_blobs", {})

@@ -59,6 +59,8 @@ VIDEO_STREAMS = {
             "the last frame of every sample has no flow (empty record)",
     "rgbdiff": "RGB difference frame t+1 - frame t, mapped to uint8 (d + 255) // 2 and stored as JPEG; "
                "the last frame of every sample is empty",
+    "video": "each sample's video file as downloaded (one record per sample), for datasets too large to "
+             "store as frames; decoded on reading",
 }
 
 
@@ -101,7 +103,9 @@ class EncodedStreamSpec:
     Stored as ``<name>/index`` int64 ``[frames, parts, 2]`` (byte offset, byte length;
     length 0 = no image) and ``<name>/bytes`` uint8 ``[total bytes]``. Streams between
     consecutive frames (flow, RGB difference) set ``last_frame_empty``: frame t holds
-    t -> t+1, and a sample's last frame has no image.
+    t -> t+1, and a sample's last frame has no image. A ``per_sample`` stream (the
+    encoded video file of each sample, for datasets too large to store as frames) has
+    one record per sample: ``<name>/index`` is ``[samples, parts, 2]``.
     """
 
     name: str
@@ -111,6 +115,7 @@ class EncodedStreamSpec:
     dtype: str = "uint8"
     description: str = ""
     last_frame_empty: bool = False
+    per_sample: bool = False
     extra: tuple[tuple[str, object], ...] = ()
 
     @property
@@ -128,6 +133,7 @@ class EncodedStreamSpec:
             "index": f"{self.name}/index",
             "bytes": f"{self.name}/bytes",
             "last_frame_empty": self.last_frame_empty,
+            "per_sample": self.per_sample,
             "description": self.description,
             **dict(self.extra),
         }

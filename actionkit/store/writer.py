@@ -107,7 +107,7 @@ class StoreWriter:
         self.path = Path(path)
         self.identity = json.loads(json.dumps(identity))  # normalised, as it reads back
         self.encoded = list(encoded)
-        self.streams = list(streams) + [e.index_spec for e in self.encoded]
+        self.streams = list(streams) + [e.index_spec for e in self.encoded if not e.per_sample]
         self.id_fields = tuple(id_fields)
         self.shard_frames = shard_frames
         self.max_buffered_bytes = max_buffered_bytes
@@ -126,6 +126,7 @@ class StoreWriter:
         self._blob_buffered = {e.name: 0 for e in self.encoded}
         self._blob_written = {e.name: 0 for e in self.encoded}
         self._bytes_committed = {e.name: 0 for e in self.encoded}
+        self._records: dict[str, list] = {e.name: [] for e in self.encoded if e.per_sample}  # committed
         self.refs_done = 0
         self._frames_committed = 0
         self._frames_written = 0
@@ -192,6 +193,8 @@ class StoreWriter:
                     rows -= 1
                     for key, col in self._columns.items():
                         col.append(entry["row"][key])
+                    for name, recs in self._records.items():
+                        recs.append(entry["row"]["records"][name])
                 elif entry["type"] == "skip" and skips > 0:
                     skips -= 1
                     self._skips.append(Skip(**entry["skip"]))
@@ -214,6 +217,7 @@ class StoreWriter:
         ids: dict[str, int],
         arrays: dict[str, np.ndarray],
         encoded: dict[str, list[tuple[bytes, ...]]] | None = None,
+        frames: int | None = None,
     ) -> None:
         """Append one sample.
 
@@ -222,20 +226,27 @@ class StoreWriter:
             arrays: Numeric streams by name, each ``[frames, ...]``.
             encoded: Encoded streams by name, each a list of ``frames`` records; a record
                 is a tuple of ``parts`` encoded images (``b""``: no image for that frame).
+                A per-sample stream takes a list of one record.
+            frames: The sample's frame count, needed only when no per-frame stream says it.
 
         Raises:
             ValueError: streams missing or extra, unequal frame counts, wrong part counts.
         """
         encoded = encoded or {}
         numeric = {s.name for s in self.streams} - {e.index_spec.name for e in self.encoded}
+        per_frame = [e for e in self.encoded if not e.per_sample]
         if set(arrays) != numeric or set(encoded) != set(self._blob_parts):
             raise ValueError(f"{name}: expected streams {sorted(numeric)} and encoded streams "
                              f"{sorted(self._blob_parts)}, got {sorted(arrays)} and {sorted(encoded)}")
-        frames = {len(a) for a in arrays.values()} | {len(r) for r in encoded.values()}
-        if len(frames) != 1:
-            raise ValueError(f"{name}: streams have unequal frame counts {sorted(frames)}")
-        n = frames.pop()
+        counts = {len(a) for a in arrays.values()} | {len(encoded[e.name]) for e in per_frame}
+        counts |= {frames} if frames is not None else set()
+        if len(counts) != 1:
+            raise ValueError(f"{name}: streams have unequal frame counts {sorted(counts)}")
+        n = counts.pop()
         for enc in self.encoded:  # check everything before buffering anything
+            if enc.per_sample and len(encoded[enc.name]) != 1:
+                raise ValueError(f"{name}: {enc.name} is a per-sample stream: give one record, "
+                                 f"got {len(encoded[enc.name])}")
             bad = [t for t, record in enumerate(encoded[enc.name]) if len(record) != enc.parts]
             if bad:
                 raise ValueError(f"{name}: frame {bad[0]} of {enc.name} has {len(encoded[enc.name][bad[0]])} "
@@ -245,8 +256,9 @@ class StoreWriter:
         for key, arr in arrays.items():
             self._buffers[key].append(np.ascontiguousarray(arr))
         blob_ends = {}
+        row["records"] = {}
         for enc in self.encoded:
-            index = np.zeros((n, enc.parts, 2), dtype=np.int64)
+            index = np.zeros((len(encoded[enc.name]), enc.parts, 2), dtype=np.int64)
             cursor = self._blob_written[enc.name] + self._blob_buffered[enc.name]
             for t, record in enumerate(encoded[enc.name]):
                 for p, data in enumerate(record):
@@ -255,7 +267,10 @@ class StoreWriter:
                     if data:
                         self._blob_parts[enc.name].append(bytes(data))
             self._blob_buffered[enc.name] = cursor - self._blob_written[enc.name]
-            self._buffers[enc.index_spec.name].append(index)
+            if enc.per_sample:
+                row["records"][enc.name] = index[0].tolist()
+            else:
+                self._buffers[enc.index_spec.name].append(index)
             blob_ends[enc.name] = cursor
         self._buffered += n
         self._pending.append(("sample", (row, start + n, blob_ends)))
@@ -325,6 +340,8 @@ class StoreWriter:
                     break
                 for key, col in self._columns.items():
                     col.append(row[key])
+                for name, recs in self._records.items():
+                    recs.append(row["records"][name])
                 self._frames_committed = sample_end
                 self._bytes_committed.update(blob_ends)
                 lines.append(json.dumps({"type": "sample", "row": row}) + "\n")
@@ -407,6 +424,14 @@ class StoreWriter:
             )
             if len(values):
                 arr[:] = values
+        for enc in self.encoded:
+            if enc.per_sample:
+                records = np.asarray(self._records[enc.name], dtype=np.int64).reshape(-1, enc.parts, 2)
+                arr = root[enc.name].create_array("index", shape=records.shape, dtype="int64",
+                                                  chunks=(max(len(records), 1), enc.parts, 2), overwrite=True,
+                                                  **small_array_codecs())
+                if len(records):
+                    arr[:] = records
         split_group = root.require_group(SPLITS_GROUP)
         for protocol, parts in (splits or {}).items():
             pgroup = split_group.require_group(protocol)

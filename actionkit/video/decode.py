@@ -4,11 +4,13 @@
 sequential decode yields at positions i. Random access (seeking to key frames) is
 fast but trusts the container's index; it is used only when the count it reports agrees
 with a sequential count. Otherwise, and for PyAV, frames are read by decoding
-sequentially up to the last index needed.
+sequentially up to the last index needed. Every function takes a file path or the
+encoded bytes of a video (as a video store holds them).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +42,27 @@ class VideoInfo:
     backend: str
 
 
+class _Named(io.BytesIO):
+    """Encoded video bytes as a file object that prints as a name in error messages."""
+
+    def __str__(self) -> str:
+        return f"<{len(self.getbuffer())} bytes of video>"
+
+
 def _check_backend(backend: str) -> None:
     if backend not in BACKENDS:
         raise ValueError(f"unknown video backend {backend!r}; valid: {', '.join(BACKENDS)}")
 
 
-def _exists(path: str | Path) -> str:
+VideoInput = str | Path | bytes
+
+
+def _exists(path: VideoInput):
+    """A path string, or an in-memory file for encoded video bytes (checked for emptiness)."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        if not len(path):
+            raise VideoError("<video bytes>: empty (0 bytes)")
+        return _Named(bytes(path))
     path = str(path)
     if not Path(path).is_file():
         raise VideoError(f"{path}: no such file")
@@ -54,7 +71,7 @@ def _exists(path: str | Path) -> str:
     return path
 
 
-def _decord_reader(path: str, threads: int):
+def _decord_reader(path, threads: int):
     import decord
 
     try:
@@ -64,7 +81,7 @@ def _decord_reader(path: str, threads: int):
         raise VideoError(f"{path}: decord cannot open it ({reason})") from None
 
 
-def _pyav_frames(path: str) -> Iterator[np.ndarray]:
+def _pyav_frames(path) -> Iterator[np.ndarray]:
     import av
 
     try:
@@ -82,7 +99,7 @@ def _pyav_frames(path: str) -> Iterator[np.ndarray]:
             raise VideoError(f"{path}: decoding failed ({exc})") from None
 
 
-def _pyav_info(path: str) -> VideoInfo:
+def _pyav_info(path) -> VideoInfo:
     import av
 
     try:
@@ -104,7 +121,7 @@ def _pyav_info(path: str) -> VideoInfo:
         return VideoInfo(frames, fps, stream.codec_context.width, stream.codec_context.height, "pyav")
 
 
-def probe(path: str | Path, *, backend: str = "auto") -> VideoInfo:
+def probe(path: VideoInput, *, backend: str = "auto") -> VideoInfo:
     """Frame count (of a full sequential decode), frame rate and size of a video.
 
     Raises:
@@ -131,7 +148,7 @@ def probe(path: str | Path, *, backend: str = "auto") -> VideoInfo:
     return info
 
 
-def iter_frames(path: str | Path, *, backend: str = "auto", threads: int = 1) -> Iterator[np.ndarray]:
+def iter_frames(path: VideoInput, *, backend: str = "auto", threads: int = 1) -> Iterator[np.ndarray]:
     """Every frame in order, uint8 RGB ``[H, W, 3]``, one at a time (constant memory).
 
     Raises:
@@ -166,7 +183,7 @@ def iter_frames(path: str | Path, *, backend: str = "auto", threads: int = 1) ->
         raise VideoError(f"{path}: zero frames")
 
 
-def read_frames(path: str | Path, indices: Sequence[int] | np.ndarray, *, backend: str = "auto",
+def read_frames(path: VideoInput, indices: Sequence[int] | np.ndarray, *, backend: str = "auto",
                 threads: int = 1) -> np.ndarray:
     """The frames at ``indices`` (any order, repeats allowed), uint8 RGB ``[k, H, W, 3]``.
 
@@ -195,6 +212,6 @@ def read_frames(path: str | Path, indices: Sequence[int] | np.ndarray, *, backen
     return np.stack([kept[int(i)] for i in wanted])
 
 
-def read_all(path: str | Path, *, backend: str = "auto", threads: int = 1) -> np.ndarray:
+def read_all(path: VideoInput, *, backend: str = "auto", threads: int = 1) -> np.ndarray:
     """Every frame, uint8 RGB ``[T, H, W, 3]`` (for short clips: it holds the whole video)."""
     return np.stack(list(iter_frames(path, backend=backend, threads=threads)))

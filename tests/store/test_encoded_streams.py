@@ -122,3 +122,28 @@ def test_reader_refuses_out_of_range_frames(tmp_path):
         store.encoded(0, "rgb", [len(samples[0]["rgb"])])
     with pytest.raises(KeyError, match="not an encoded stream"):
         store.encoded(0, "view")
+
+
+def test_per_sample_records(tmp_path):
+    spec = EncodedStreamSpec("video", "container", per_sample=True)
+    rng = np.random.default_rng(4)
+    files = [rng.bytes(int(rng.integers(10, 400))) for _ in range(9)]
+    w = StoreWriter(tmp_path / "v.zarr", {"dataset": "clips", "fingerprint": "f"}, [], ("view",), encoded=[spec],
+                    shard_frames=8, chunk_frames=4)
+    for i, data in enumerate(files[:5]):
+        w.add_sample(f"c{i}", 0, {"view": 1}, {}, {"video": [(data,)]}, frames=10 + i)
+    w._write_blobs()
+    del w  # killed: nothing committed (no shard of frames filled)
+    w = StoreWriter(tmp_path / "v.zarr", {"dataset": "clips", "fingerprint": "f"}, [], ("view",), encoded=[spec],
+                    shard_frames=8, chunk_frames=4)
+    for i, data in enumerate(files[w.refs_done:], start=w.refs_done):
+        w.add_sample(f"c{i}", 0, {"view": 1}, {}, {"video": [(data,)]}, frames=10 + i)
+    with pytest.raises(ValueError, match="one record"):
+        w.add_sample("x", 0, {"view": 1}, {}, {"video": [(b"a",), (b"b",)]}, frames=3)
+    w.flush()
+    w.finish({}, {"dataset": "clips", "kind": "video", "classes": ["a"], "id_fields": ["view"],
+                  "streams": {"video": spec.as_attrs()}})
+    store = open_store(tmp_path / "v.zarr")
+    assert store.samples["frames"].tolist() == list(range(10, 19))
+    assert [store.encoded(i, "video") for i in range(9)] == [[(f,)] for f in files]
+    assert store.stream("video").shape == (9, 1, 2)
