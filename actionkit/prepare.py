@@ -65,6 +65,7 @@ class PrepareReport:
     raw_files: int = 0
     notes: list[Note] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    status: str = ""
 
 
 ReadResult = tuple[np.ndarray | None, str | None, list[str]]  # joints, skip reason, notes

@@ -257,10 +257,11 @@ def prepare_video(
     strict: bool = False,
     overwrite: bool = False,
     limit: int | None = None,
+    shard: tuple[int, int] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> PrepareReport:
-    """Build (or resume) a video store.
+    """Build (or resume) a video store, or one shard of it.
 
     Args:
         source: The raw dataset.
@@ -272,6 +273,8 @@ def prepare_video(
         strict: Stop at the first unusable sample instead of skipping it.
         overwrite: Replace an existing store.
         limit: Use only the first ``limit`` samples of the scan.
+        shard: ``(i, n)``: prepare only the i-th of n contiguous blocks of samples (1-based),
+            as one of n independent processes or nodes; see :mod:`actionkit.prepare_parts`.
         on_start: Called once with (samples to process, samples already done).
         on_progress: Called with the number of samples processed since the last call.
 
@@ -280,6 +283,8 @@ def prepare_video(
         ValueError: unknown streams, or a stream the dataset has no modality for.
         StoreExistsError: a complete store exists and ``overwrite`` is False.
     """
+    from actionkit import prepare_parts
+
     t0 = time.perf_counter()
     specs = stream_specs(tuple(streams), settings)
     missing = [s for s in streams if STREAM_SOURCE[s] not in source.modalities]
@@ -291,16 +296,20 @@ def prepare_video(
     refs = scan.refs[:limit] if limit else scan.refs
     if strict and scan.skipped:
         raise PrepareError(f"{scan.skipped[0].path}: {scan.skipped[0].reason}")
-    options = source.options()
     identity = {"dataset": source.dataset, "streams": list(streams), "fingerprint": scan.fingerprint,
-                "options": options, "settings": asdict(settings), "samples_scanned": len(refs)}
+                "options": source.options(), "settings": asdict(settings), "samples_scanned": len(refs)}
     fields = (*source.id_fields, *FRAME_FIELDS)
-    writer = StoreWriter(out, identity, [], fields, encoded=specs, overwrite=overwrite,
+    target, todo_refs, scan_skips = Path(out), refs, scan.skipped
+    if shard is not None:
+        target, todo_refs = prepare_parts.part_path(out, shard), prepare_parts.block(refs, shard)
+        identity = {**identity, "part": list(shard)}
+        scan_skips = scan.skipped if shard[0] == 1 else []  # the scan's skips are reported once
+    writer = StoreWriter(target, identity, [], fields, encoded=specs, overwrite=overwrite,
                          shard_frames=VIDEO_SHARD_FRAMES, chunk_frames=VIDEO_CHUNK_FRAMES)
     resumed_from = writer.refs_done
-    todo = refs[resumed_from:]
+    todo = todo_refs[resumed_from:]
     if on_start:
-        on_start(len(refs), resumed_from)
+        on_start(len(todo_refs), resumed_from)
     results = ordered_map(SampleEncoder(source, tuple(streams), settings), todo, workers, batch=1, in_flight=2,
                           initializer=_pin_threads, start_method="forkserver")
     for ref, (records, frame_fields, frames, error, notes) in zip(todo, results):
@@ -314,23 +323,34 @@ def prepare_video(
                 writer.add_note(Note(ref.name, ref.display, note))
         if on_progress:
             on_progress(1)
-
     writer.flush()
-    columns = writer.columns
-    skipped = scan.skipped + writer.skips
-    splits = source.splits(columns["name"], {k: columns[k] for k in source.id_fields}) if len(columns["name"]) else {}
-    frames = int(columns["frames"].sum())
-    attrs = _attributes(source, scan, specs, settings, options, skipped, writer.notes, fields)
-    attrs["splits"] = {p: {part: int(len(i)) for part, i in parts.items()} for p, parts in splits.items()}
-    attrs["counts"] = {"samples": int(len(columns["name"])), "frames": frames, "skipped": len(skipped),
-                       "excluded": int(sum(scan.excluded.values())), "notes": len(writer.notes)}
-    writer.finish(splits, attrs)
+    skipped = scan_skips + writer.skips
+    attrs = _attributes(source, scan, specs, settings, identity["options"], skipped, writer.notes, fields)
+    if shard is not None:
+        attrs["part"] = {"index": shard[0], "of": shard[1], "samples_scanned": len(todo_refs)}
+        writer.finish({}, attrs)
+        merged = prepare_parts.merge_if_complete(source, out, shard[1], identity, specs, fields,
+                                                 shard_frames=VIDEO_SHARD_FRAMES, chunk_frames=VIDEO_CHUNK_FRAMES)
+        return prepare_parts.part_report(source, out, target, shard, merged, writer, skipped, scan,
+                                         time.perf_counter() - t0, resumed_from)
+    finish_store(writer, source, attrs, scan.excluded)
     return PrepareReport(
-        dataset=source.dataset, out=Path(out), samples=attrs["counts"]["samples"], frames=frames,
+        dataset=source.dataset, out=Path(out), samples=attrs["counts"]["samples"], frames=attrs["counts"]["frames"],
         skipped=skipped, excluded=dict(scan.excluded), splits=attrs["splits"],
         seconds=time.perf_counter() - t0, resumed_from=resumed_from, bytes=disk_size(Path(out)),
         raw_files=scan.files, notes=writer.notes, warnings=list(source.warnings),
     )
+
+
+def finish_store(writer: StoreWriter, source: VideoSource, attrs: dict[str, Any], excluded: dict[str, int]) -> None:
+    """Splits, counts and, last, the attributes that make the store complete."""
+    columns = writer.columns
+    splits = source.splits(columns["name"], {k: columns[k] for k in source.id_fields}) if len(columns["name"]) else {}
+    attrs["splits"] = {p: {part: int(len(i)) for part, i in parts.items()} for p, parts in splits.items()}
+    attrs["counts"] = {"samples": int(len(columns["name"])), "frames": int(columns["frames"].sum()),
+                       "skipped": len(attrs["skipped"]), "excluded": int(sum(excluded.values())),
+                       "notes": len(attrs["notes"])}
+    writer.finish(splits, attrs)
 
 
 def _attributes(source: VideoSource, scan, specs: list[EncodedStreamSpec], settings: VideoSettings,

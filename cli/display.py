@@ -81,6 +81,8 @@ def prepare_summary(report: PrepareReport) -> Table:
             table.add_row("", f"e.g. {n.name}: {n.note}")
     for w in report.warnings:
         table.add_row("[yellow]warning[/]", w)
+    if report.status:
+        table.add_row("status", report.status)
     table.add_row("size", human_bytes(report.bytes))
     rate = (report.samples + len(report.skipped)) / report.seconds if report.seconds else 0.0
     resumed = f", resumed after {report.resumed_from:,}" if report.resumed_from else ""

@@ -9,6 +9,7 @@ import typer
 
 from actionkit.kernels.bodies import BODY_MODES
 from actionkit.prepare import PrepareError, prepare
+from actionkit.prepare_parts import parse_shard
 from actionkit.prepare_video import VideoSettings, prepare_video
 from actionkit.sources.registry import DATASETS, SourceOptions, default_raw, default_store, get_dataset
 from actionkit.store.errors import StoreError
@@ -33,6 +34,9 @@ def prepare_command(
     label_frame_base: Annotated[int, typer.Option(
         help="PKU-MMD: 1 = label frames are 1-based inclusive (seq[start-1:end]); 0 = seq[start:end] as the reference code.")] = 1,
     limit: Annotated[Optional[int], typer.Option(help="Use only the first N samples (a quick trial).")] = None,
+    shard: Annotated[Optional[str], typer.Option(
+        help="Videos: i/n prepares the i-th of n blocks (1-based), one per process or node; the last to "
+             "finish merges them into the store.")] = None,
     annotations: Annotated[Optional[Path], typer.Option(
         help="UCF-101: the ucfTrainTestlist folder; Kinetics: the annotation CSV folder "
              "(default: searched for under --raw).")] = None,
@@ -85,8 +89,11 @@ def prepare_command(
                 settings = VideoSettings(short_side=short_side, jpeg_quality=jpeg_quality, flow_codec=flow_codec,
                                          flow_rounding=flow_rounding,
                                          min_frames=min_frames or (2 if flowing else 1))
-                report = prepare_video(source, store, streams=chosen, settings=settings, **common)
+                report = prepare_video(source, store, streams=chosen, settings=settings,
+                                       shard=parse_shard(shard) if shard else None, **common)
             else:
+                if shard:
+                    raise ValueError("--shard is for video datasets; skeleton datasets prepare in minutes on one machine")
                 report = prepare(source, store, streams=chosen, **common)
     except (FileNotFoundError, PrepareError, StoreError, ValueError) as exc:
         fail(str(exc))

@@ -57,7 +57,7 @@ VIDEO_STREAMS = {
     "flow": "TV-L1 flow from frame t to t+1, x and y as two greyscale images (PNG or JPEG) of the quantised "
             "components; "
             "the last frame of every sample has no flow (empty record)",
-    "rgbdiff": "RGB difference frame t+1 - frame t, mapped to uint8 (d + 255) // 2 and stored as JPEG; "
+    "rgbdiff": "RGB difference frame t+1 - frame t, mapped to uint8 d // 2 + 128 and stored as JPEG; "
                "the last frame of every sample is empty",
     "video": "each sample's video file as downloaded (one record per sample), for datasets too large to "
              "store as frames; decoded on reading",

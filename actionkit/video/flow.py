@@ -1,89 +1,136 @@
-"""Optical flow as the action-recognition field computes it: TV-L1, clipped and quantised.
+"""Optical flow the way action recognition computes it: TV-L1, clipped, quantised to uint8.
 
-The convention (two-stream networks, TSN, I3D, MMAction2, denseflow): OpenCV's
-``DualTVL1OpticalFlow`` with its default parameters, on grey frames already resized to
-the store's size; flow t goes from frame t to frame t+1; each component is clipped to
-``[-bound, bound]`` pixels (bound 20) and mapped linearly to 0..255, rounded (denseflow)
-or truncated (MMAction2), then stored as greyscale JPEGs, one for x and one for y.
+The field's convention (two-stream networks, TSN, I3D; the denseflow tool and
+MMAction2's extraction script): OpenCV's ``DualTVL1OpticalFlow`` at its default
+parameters, run on grey frames already resized to the stored size. Flow t goes from
+frame t to frame t+1, so a clip of T frames has T-1 flows. Each component (dx, dy, in
+pixels) is clipped to ``[-bound, bound]`` (bound 20) and mapped linearly onto 0..255,
+rounded (denseflow) or truncated (MMAction2).
 
-A flow estimator is anything with the :class:`FlowEstimator` shape, so a faster (e.g.
-GPU) implementation can replace TV-L1 behind the same call.
+Estimators share one small interface, :class:`FlowEstimator`, so that a faster one (on
+a GPU, say) can replace TV-L1 without touching the callers.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
-ROUNDING = ("round", "truncate")
+ROUNDINGS = ("round", "truncate")
 
 
+@runtime_checkable
 class FlowEstimator(Protocol):
-    """Dense optical flow between two grey frames."""
+    """Dense optical flow between two grey frames of one size.
+
+    Attributes:
+        name: The registry name (a key of :data:`FLOW_ESTIMATORS`).
+    """
 
     name: str
 
     def params(self) -> dict[str, Any]:
-        """The parameters, recorded in the store."""
+        """Every parameter that changes the output, as JSON-able values (recorded in the store)."""
+        ...
 
     def __call__(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
-        """uint8 grey ``[H, W]`` x 2 -> float32 ``[H, W, 2]`` (dx, dy in pixels, prev -> nxt)."""
+        """Flow from ``prev`` to ``nxt``.
+
+        Args:
+            prev: uint8 grey ``[H, W]``, frame t.
+            nxt: uint8 grey ``[H, W]``, frame t+1.
+
+        Returns:
+            float32 ``[H, W, 2]``: (dx, dy) in pixels; a point at (x, y) in ``prev`` is
+            at (x + dx, y + dy) in ``nxt``.
+        """
+        ...
 
 
-@dataclass
-class TVL1:
-    """OpenCV's Dual TV-L1 (``cv2.optflow.DualTVL1OpticalFlow``), its defaults as the field uses them.
+class TVL1(FlowEstimator):
+    """OpenCV's Dual TV-L1 flow (``cv2.optflow.DualTVL1OpticalFlow``).
 
-    Attributes:
+    The defaults are OpenCV's own (checked against its getters in the tests), which is
+    what the field means by "TV-L1 flow".
+
+    The OpenCV object is made on first use and reused for later calls, one per process:
+    an estimator copied into a worker by fork or pickling makes its own there rather
+    than touching the parent's.
+
+    Args:
         tau: Time step of the numerical scheme.
-        lambda_: Weight of the data term (smaller: smoother flow).
-        theta: Coupling of the two variables of the scheme.
+        lambda_: Weight of the data term; smaller gives smoother flow.
+        theta: Tightness coupling the data and smoothness terms.
         nscales: Pyramid levels.
-        warps: Warpings per level.
-        epsilon: Stopping threshold of the inner iterations.
-        inner_iterations, outer_iterations, scale_step, gamma, median_filtering: The
-            remaining OpenCV parameters, at OpenCV's defaults.
+        warps: Warpings per pyramid level.
+        epsilon: Stopping threshold of the iterations at each warping.
+        inner_iterations: Iterations per warping.
+        outer_iterations: Outer iterations per warping.
+        scale_step: Size ratio between pyramid levels.
+        gamma: Weight of the illumination term (0: none).
+        median_filtering: Median filter size applied to the flow between warpings.
     """
 
     name = "tvl1"
-    tau: float = 0.25
-    lambda_: float = 0.15
-    theta: float = 0.3
-    nscales: int = 5
-    warps: int = 5
-    epsilon: float = 0.01
-    inner_iterations: int = 30
-    outer_iterations: int = 10
-    scale_step: float = 0.8
-    gamma: float = 0.0
-    median_filtering: int = 5
-    _impl: Any = field(default=None, init=False, repr=False, compare=False)
-    _pid: int = field(default=-1, init=False, repr=False, compare=False)
+
+    def __init__(self, *, tau: float = 0.25, lambda_: float = 0.15, theta: float = 0.3, nscales: int = 5,
+                 warps: int = 5, epsilon: float = 0.01, inner_iterations: int = 30, outer_iterations: int = 10,
+                 scale_step: float = 0.8, gamma: float = 0.0, median_filtering: int = 5):
+        self.tau = float(tau)
+        self.lambda_ = float(lambda_)
+        self.theta = float(theta)
+        self.nscales = int(nscales)
+        self.warps = int(warps)
+        self.epsilon = float(epsilon)
+        self.inner_iterations = int(inner_iterations)
+        self.outer_iterations = int(outer_iterations)
+        self.scale_step = float(scale_step)
+        self.gamma = float(gamma)
+        self.median_filtering = int(median_filtering)
+        self._impl: Any = None
+        self._pid = -1
 
     def params(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        """The eleven parameters by name (``lambda_`` keeps its underscore)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
-    def _opencv(self):
-        import os
+    def __repr__(self) -> str:
+        return f"TVL1({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
 
-        # One OpenCV object per process: an object inherited through fork is never shared.
+    def __getstate__(self) -> dict[str, Any]:
+        return {**vars(self), "_impl": None, "_pid": -1}  # cv2 objects do not pickle
+
+    def _opencv(self) -> Any:
         if self._impl is None or self._pid != os.getpid():
-            self._impl = cv2.optflow.DualTVL1OpticalFlow_create(
-                tau=self.tau, lambda_=self.lambda_, theta=self.theta, nscales=self.nscales, warps=self.warps,
-                epsilon=self.epsilon, innnerIterations=self.inner_iterations,
-                outerIterations=self.outer_iterations, scaleStep=self.scale_step, gamma=self.gamma,
-                medianFiltering=self.median_filtering)
-            self._pid = os.getpid()
+            impl = cv2.optflow.DualTVL1OpticalFlow_create()
+            impl.setTau(self.tau)
+            impl.setLambda(self.lambda_)
+            impl.setTheta(self.theta)
+            impl.setScalesNumber(self.nscales)
+            impl.setWarpingsNumber(self.warps)
+            impl.setEpsilon(self.epsilon)
+            impl.setInnerIterations(self.inner_iterations)
+            impl.setOuterIterations(self.outer_iterations)
+            impl.setScaleStep(self.scale_step)
+            impl.setGamma(self.gamma)
+            impl.setMedianFiltering(self.median_filtering)
+            impl.setUseInitialFlow(False)
+            self._impl, self._pid = impl, os.getpid()
         return self._impl
 
     def __call__(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
-        if prev.shape != nxt.shape or prev.ndim != 2 or prev.dtype != np.uint8:
-            raise ValueError(f"TV-L1 needs two uint8 grey frames of one size, got {prev.dtype} {prev.shape} "
-                             f"and {nxt.dtype} {nxt.shape}")
+        """uint8 grey ``[H, W]`` x 2 -> float32 ``[H, W, 2]`` (see :class:`FlowEstimator`).
+
+        Raises:
+            ValueError: frames that are not uint8 ``[H, W]`` of one size.
+        """
+        if prev.dtype != np.uint8 or nxt.dtype != np.uint8 or prev.ndim != 2 or prev.shape != nxt.shape:
+            raise ValueError(f"TV-L1 needs two uint8 grey [H, W] frames of one size, got {prev.dtype} "
+                             f"{prev.shape} and {nxt.dtype} {nxt.shape}")
         return self._opencv().calc(prev, nxt, None)
 
 
@@ -91,37 +138,66 @@ FLOW_ESTIMATORS: dict[str, Callable[..., FlowEstimator]] = {"tvl1": TVL1}
 
 
 def build_flow_estimator(name: str, **kwargs: Any) -> FlowEstimator:
-    """The flow estimator registered as ``name``.
+    """The estimator registered as ``name``, made with ``kwargs``.
 
     Raises:
-        KeyError: an unknown name (the message lists the known ones).
+        KeyError: an unknown name; the message lists the known ones.
     """
-    try:
-        factory = FLOW_ESTIMATORS[name]
-    except KeyError:
-        raise KeyError(f"unknown flow estimator {name!r}; known: {', '.join(FLOW_ESTIMATORS)}") from None
-    return factory(**kwargs)
+    if name not in FLOW_ESTIMATORS:
+        raise KeyError(f"unknown flow estimator {name!r}; known: {', '.join(sorted(FLOW_ESTIMATORS))}")
+    return FLOW_ESTIMATORS[name](**kwargs)
 
 
 def quantize_flow(flow: np.ndarray, bound: float = 20.0, rounding: str = "round") -> np.ndarray:
-    """float32 flow ``[..., 2]`` -> uint8: ``(clip(f, -b, b) + b) * 255 / (2b)``, rounded or truncated.
+    """Clip and map flow onto 0..255: ``v = (clip(f, -b, b) + b) * 255 / (2 b)``.
 
-    Zero motion maps to 127.5: level 128 when rounding, 127 when truncating.
+    -bound maps to 0 and +bound to 255. Zero motion lands at 127.5, between two levels:
+    it is stored as 128 with ``"round"`` and as 127 with ``"truncate"``, so neither level
+    reads back as exactly zero (see :func:`dequantize_flow`).
+
+    Args:
+        flow: float ``[..., 2]`` (or any shape) in pixels.
+        bound: Clip limit in pixels, ``b``.
+        rounding: ``"round"`` to the nearest level, ties to even (denseflow's
+            ``cvRound``), or ``"truncate"`` (MMAction2's ``astype(np.uint8)``, which is
+            the floor since ``v >= 0``).
+
+    Returns:
+        uint8 of ``flow``'s shape.
+
+    Raises:
+        ValueError: an unknown rounding or a non-positive bound.
     """
-    if rounding not in ROUNDING:
-        raise ValueError(f"rounding {rounding!r} is not one of {ROUNDING}")
-    scaled = (np.clip(flow, -bound, bound) + bound) * (255.0 / (2 * bound))
-    scaled = np.floor(scaled + 0.5) if rounding == "round" else np.floor(scaled)
-    return np.clip(scaled, 0, 255).astype(np.uint8)
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"unknown rounding {rounding!r}; expected one of {', '.join(ROUNDINGS)}")
+    if bound <= 0:
+        raise ValueError(f"bound must be positive, got {bound}")
+    # float64 and the multiply-then-divide order of denseflow's cvRound(255 * (v - L) / (H - L)).
+    levels = (np.clip(flow, -bound, bound).astype(np.float64) + bound) * 255.0 / (2 * bound)
+    levels = np.rint(levels) if rounding == "round" else np.floor(levels)
+    return np.clip(levels, 0, 255).astype(np.uint8)  # clip guards float error at +bound
 
 
-def dequantize_flow(q: np.ndarray, bound: float = 20.0) -> np.ndarray:
-    """uint8 levels -> float32 pixels, the inverse of the linear map (``q * 2b / 255 - b``)."""
-    return (q.astype(np.float32) * (2 * bound / 255.0) - bound).astype(np.float32)
+def dequantize_flow(levels: np.ndarray, bound: float = 20.0) -> np.ndarray:
+    """uint8 levels -> float32 pixels, the inverse of the linear map: ``q * 2b / 255 - b``.
+
+    Level 128 reads as +0.078 px and 127 as -0.078 px at bound 20 (half a level; a level
+    is ``2b / 255`` = 0.157 px). Rounded data is recovered within half a level; truncated
+    data is biased down by up to one level.
+    """
+    return (levels.astype(np.float32) * np.float32(2 * bound / 255.0) - np.float32(bound)).astype(np.float32)
 
 
 def video_flow(grey_frames: Iterable[np.ndarray], estimator: FlowEstimator) -> Iterator[np.ndarray]:
-    """Flow between consecutive frames, lazily: T frames give T-1 float32 ``[H, W, 2]`` fields."""
+    """Flow between consecutive frames, one pair at a time (only two frames held).
+
+    Args:
+        grey_frames: uint8 ``[H, W]`` frames, in order.
+        estimator: A :class:`FlowEstimator`.
+
+    Yields:
+        float32 ``[H, W, 2]``, frame t -> t+1: T frames yield T-1 flows.
+    """
     prev = None
     for frame in grey_frames:
         if prev is not None:
@@ -130,23 +206,55 @@ def video_flow(grey_frames: Iterable[np.ndarray], estimator: FlowEstimator) -> I
 
 
 def set_opencv_threads(n: int) -> None:
-    """Cap OpenCV's own thread pool (1 in each worker process, so processes do not oversubscribe)."""
+    """Size OpenCV's thread pool for this process (``cv2.setNumThreads``).
+
+    The pipeline calls it with 1 in each worker process: several processes each
+    running OpenCV's default pool (one thread per core) would oversubscribe the cores.
+    """
     cv2.setNumThreads(int(n))
 
 
 def flow_to_colour(flow: np.ndarray, bound: float = 20.0) -> np.ndarray:
-    """float32 flow ``[H, W, 2]`` -> uint8 RGB ``[H, W, 3]``: hue = direction, brightness = magnitude.
+    """Flow as a picture for people: the usual colour wheel, hue for direction, saturation for speed.
 
-    Magnitudes at or above ``bound`` are full brightness; no motion is black.
+    Hue follows the direction in image coordinates (y down): right red, down
+    yellow-green, left cyan, up violet. Saturation grows linearly with the magnitude up
+    to ``bound`` pixels (full colour at and beyond it); no motion is white.
+
+    Args:
+        flow: float ``[H, W, 2]`` in pixels, or uint8 ``[H, W, 2]`` quantised levels
+            (dequantised with ``bound`` first).
+        bound: Magnitude shown at full saturation, and the quantisation bound for uint8.
+
+    Returns:
+        uint8 RGB ``[H, W, 3]``.
+
+    Raises:
+        ValueError: not ``[H, W, 2]``.
     """
-    dx, dy = flow[..., 0].astype(np.float32), flow[..., 1].astype(np.float32)
+    if flow.ndim != 3 or flow.shape[2] != 2:
+        raise ValueError(f"expected flow [H, W, 2], got shape {flow.shape}")
+    if flow.dtype == np.uint8:
+        flow = dequantize_flow(flow, bound)
+    dx = np.ascontiguousarray(flow[..., 0], dtype=np.float32)
+    dy = np.ascontiguousarray(flow[..., 1], dtype=np.float32)
     magnitude, angle = cv2.cartToPolar(dx, dy, angleInDegrees=True)
     hsv = np.empty((*flow.shape[:2], 3), dtype=np.uint8)
-    hsv[..., 0] = (angle / 2).astype(np.uint8)  # OpenCV's 8-bit hue runs 0..179
-    hsv[..., 1] = 255
-    hsv[..., 2] = np.clip(magnitude / bound * 255, 0, 255).astype(np.uint8)
+    hsv[..., 0] = np.rint(angle / 2).astype(np.int32) % 180  # 8-bit hue in OpenCV runs 0..179
+    hsv[..., 1] = np.rint(np.clip(magnitude / bound, 0, 1) * 255).astype(np.uint8)
+    hsv[..., 2] = 255
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
-__all__ = ["FLOW_ESTIMATORS", "FlowEstimator", "TVL1", "build_flow_estimator", "dequantize_flow", "flow_to_colour",
-           "quantize_flow", "set_opencv_threads", "video_flow"]
+__all__ = [
+    "FLOW_ESTIMATORS",
+    "ROUNDINGS",
+    "TVL1",
+    "FlowEstimator",
+    "build_flow_estimator",
+    "dequantize_flow",
+    "flow_to_colour",
+    "quantize_flow",
+    "set_opencv_threads",
+    "video_flow",
+]

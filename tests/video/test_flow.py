@@ -1,6 +1,8 @@
-"""TV-L1 flow: OpenCV's defaults, a known shift, the field's quantisation, the registry."""
+"""TV-L1 flow: OpenCV's defaults, a known shift, the field's quantisation, the registry, real frames."""
 
 from __future__ import annotations
+
+import pickle
 
 import cv2
 import numpy as np
@@ -8,7 +10,9 @@ import pytest
 from realdata import real_path
 
 from actionkit.video.flow import (
+    FLOW_ESTIMATORS,
     TVL1,
+    FlowEstimator,
     build_flow_estimator,
     dequantize_flow,
     flow_to_colour,
@@ -16,67 +20,151 @@ from actionkit.video.flow import (
     video_flow,
 )
 
+H, W = 48, 64
 
-def texture(h=48, w=64, seed=0):
-    noise = np.random.default_rng(seed).integers(0, 255, (h + 20, w + 20)).astype(np.uint8)
+
+def texture(seed: int = 0, margin: int = 10) -> np.ndarray:
+    """Smooth random grey texture, ``margin`` px larger than a frame on every side."""
+    noise = np.random.default_rng(seed).integers(0, 256, (H + 2 * margin, W + 2 * margin), dtype=np.uint8)
     return cv2.GaussianBlur(noise, (7, 7), 1.5)
 
 
-def test_defaults_are_opencvs():
+def crop(image: np.ndarray, top: int, left: int) -> np.ndarray:
+    return np.ascontiguousarray(image[top:top + H, left:left + W])
+
+
+def test_defaults_equal_opencvs():
     cv = cv2.optflow.DualTVL1OpticalFlow_create()
-    ours = TVL1()
-    assert (ours.tau, ours.lambda_, ours.theta) == (cv.getTau(), cv.getLambda(), cv.getTheta())
-    assert (ours.nscales, ours.warps, ours.epsilon) == (cv.getScalesNumber(), cv.getWarpingsNumber(), cv.getEpsilon())
-    assert (ours.inner_iterations, ours.outer_iterations) == (cv.getInnerIterations(), cv.getOuterIterations())
-    assert (ours.scale_step, ours.gamma, ours.median_filtering) == (cv.getScaleStep(), cv.getGamma(),
-                                                                   cv.getMedianFiltering())
-    assert ours.params()["tau"] == 0.25 and "_impl" not in ours.params()
+    ours = TVL1().params()
+    assert ours == {
+        "tau": cv.getTau(), "lambda_": cv.getLambda(), "theta": cv.getTheta(), "nscales": cv.getScalesNumber(),
+        "warps": cv.getWarpingsNumber(), "epsilon": cv.getEpsilon(), "inner_iterations": cv.getInnerIterations(),
+        "outer_iterations": cv.getOuterIterations(), "scale_step": cv.getScaleStep(), "gamma": cv.getGamma(),
+        "median_filtering": cv.getMedianFiltering()}
+    assert (ours["tau"], ours["lambda_"], ours["theta"], ours["nscales"], ours["warps"], ours["epsilon"]) == (
+        0.25, 0.15, 0.3, 5, 5, 0.01)
+
+
+def test_parameters_reach_the_opencv_object():
+    tvl1 = TVL1(tau=0.2, lambda_=0.1, theta=0.4, nscales=3, warps=2, epsilon=0.02, inner_iterations=7,
+                outer_iterations=4, scale_step=0.6, gamma=0.1, median_filtering=3)
+    tvl1(crop(texture(), 10, 10), crop(texture(), 10, 11))
+    cv = tvl1._opencv()
+    assert (cv.getTau(), cv.getLambda(), cv.getTheta(), cv.getScalesNumber(), cv.getWarpingsNumber()) == (
+        0.2, 0.1, 0.4, 3, 2)
+    assert (cv.getEpsilon(), cv.getInnerIterations(), cv.getOuterIterations(), cv.getScaleStep(), cv.getGamma(),
+            cv.getMedianFiltering(), cv.getUseInitialFlow()) == (0.02, 7, 4, 0.6, 0.1, 3, False)
+    assert tvl1._opencv() is cv  # made once, then reused
 
 
 def test_known_shift_is_recovered():
     big = texture()
-    prev = np.ascontiguousarray(big[10:58, 10:74])
-    nxt = np.ascontiguousarray(big[11:59, 8:72])  # content moves +2 px in x, -1 px in y
+    prev = crop(big, 10, 10)
+    nxt = crop(big, 11, 8)  # content moves +2 px in x and -1 px in y
     flow = TVL1()(prev, nxt)
-    assert flow.shape == (48, 64, 2) and flow.dtype == np.float32
-    inner = flow[8:-8, 8:-8].reshape(-1, 2).mean(axis=0)
-    np.testing.assert_allclose(inner, [2.0, -1.0], atol=0.25)
+    assert flow.shape == (H, W, 2) and flow.dtype == np.float32
+    np.testing.assert_allclose(flow[8:-8, 8:-8].reshape(-1, 2).mean(axis=0), [2.0, -1.0], atol=0.2)
 
 
-def test_quantisation_conventions():
-    f = np.array([[-25.0, -20.0], [0.0, 20.0], [25.0, 0.1]], np.float32)
-    assert quantize_flow(f).tolist() == [[0, 0], [128, 255], [255, 128]]
-    assert quantize_flow(f, rounding="truncate").tolist() == [[0, 0], [127, 255], [255, 128]]
-    levels = np.arange(256, dtype=np.uint8)
-    np.testing.assert_array_equal(quantize_flow(dequantize_flow(levels)), levels)
-    values = np.linspace(-20, 20, 1001, dtype=np.float32)
-    assert np.abs(dequantize_flow(quantize_flow(values)) - values).max() <= 20 / 255 + 1e-5  # half a level
-    with pytest.raises(ValueError, match="rounding"):
+def test_estimator_refuses_colour_or_mismatched_frames():
+    grey = crop(texture(), 0, 0)
+    with pytest.raises(ValueError, match="uint8 grey"):
+        TVL1()(np.dstack([grey] * 3), np.dstack([grey] * 3))
+    with pytest.raises(ValueError, match="one size"):
+        TVL1()(grey, grey[:-1])
+
+
+def test_pickled_estimator_makes_its_own_opencv_object():
+    tvl1 = TVL1(warps=3)
+    tvl1(crop(texture(), 0, 0), crop(texture(), 0, 1))
+    copy = pickle.loads(pickle.dumps(tvl1))
+    assert copy._impl is None and copy.params() == tvl1.params()
+    assert copy(crop(texture(), 0, 0), crop(texture(), 0, 1)).shape == (H, W, 2)
+
+
+def test_quantisation_ends_clipping_and_rounding():
+    f = np.array([-25.0, -20.0, 0.0, 20.0, 25.0, 0.1], np.float32)
+    assert quantize_flow(f).tolist() == [0, 0, 128, 255, 255, 128]
+    # 0.1 px is level 128.14: both agree; zero (127.5) is a tie, to even when rounding.
+    assert quantize_flow(f, rounding="truncate").tolist() == [0, 0, 127, 255, 255, 128]
+    near = np.array([-19.9, 0.06, 10.0], np.float32)  # levels 0.64, 127.88, 191.25
+    assert quantize_flow(near).tolist() == [1, 128, 191]
+    assert quantize_flow(near, rounding="truncate").tolist() == [0, 127, 191]
+    assert quantize_flow(np.full((3, 4, 2), 40.0), bound=40.0).shape == (3, 4, 2)
+    with pytest.raises(ValueError, match="rounding 'ceil'"):
         quantize_flow(f, rounding="ceil")
 
 
-def test_video_flow_and_registry():
-    frames = [np.ascontiguousarray(texture(seed=0)[t:t + 48, :64]) for t in range(4)]
-    flows = list(video_flow(frames, build_flow_estimator("tvl1")))
-    assert len(flows) == 3
-    with pytest.raises(KeyError, match="known: tvl1"):
+def test_dequantize_inverts_within_half_a_level():
+    levels = np.arange(256, dtype=np.uint8)
+    np.testing.assert_array_equal(quantize_flow(dequantize_flow(levels)), levels)
+    values = np.linspace(-20, 20, 4001, dtype=np.float32)
+    step = 40 / 255
+    error = dequantize_flow(quantize_flow(values)) - values
+    assert dequantize_flow(levels).dtype == np.float32 and np.abs(error).max() <= step / 2 + 1e-5
+    truncated = dequantize_flow(quantize_flow(values, rounding="truncate")) - values
+    assert -step - 1e-5 <= truncated.min() and truncated.max() <= 1e-5
+    assert dequantize_flow(np.uint8(128)) == pytest.approx(step / 2, abs=1e-6)  # zero motion reads as +0.078
+
+
+def test_video_flow_yields_one_flow_per_pair_lazily():
+    big = texture(seed=3)
+    frames = [crop(big, 10, 10 + t) for t in range(4)]
+    seen = []
+
+    def frames_seen():
+        for f in frames:
+            seen.append(f)
+            yield f
+
+    flows = video_flow(frames_seen(), build_flow_estimator("tvl1"))
+    first = next(flows)
+    assert len(seen) == 2 and first.shape == (H, W, 2)
+    assert len([first, *flows]) == 3
+    assert list(video_flow(frames[:1], TVL1())) == []
+
+
+def test_registry_builds_and_fails_loudly():
+    assert isinstance(build_flow_estimator("tvl1", warps=3), FlowEstimator)
+    assert build_flow_estimator("tvl1", warps=3).params()["warps"] == 3
+    assert set(FLOW_ESTIMATORS) == {"tvl1"}
+    with pytest.raises(KeyError, match="'farneback'.*known: tvl1"):
         build_flow_estimator("farneback")
-    colour = flow_to_colour(flows[0])
-    assert colour.shape == (48, 64, 3) and colour.dtype == np.uint8
-    assert flow_to_colour(np.zeros((4, 4, 2), np.float32)).max() == 0  # no motion is black
+
+
+def test_flow_colour_wheel():
+    flow = np.zeros((2, 3, 2), np.float32)
+    flow[0, 1] = (20, 0)   # right, full speed
+    flow[0, 2] = (0, -40)  # up, beyond the bound
+    flow[1, 0] = (-5, 0)   # left, a quarter
+    colour = flow_to_colour(flow)
+    assert colour.shape == (2, 3, 3) and colour.dtype == np.uint8
+    assert colour[0, 0].tolist() == [255, 255, 255]  # no motion: white
+    assert colour[0, 1].tolist() == [255, 0, 0]      # right: red
+    r, g, b = colour[0, 2].tolist()
+    assert r > 100 and g == 0 and b == 255           # up: violet
+    r, g, b = colour[1, 0].tolist()
+    assert r < g == b == 255                         # left: pale cyan
+    np.testing.assert_array_equal(flow_to_colour(quantize_flow(flow)), flow_to_colour(
+        dequantize_flow(quantize_flow(flow))))
+    with pytest.raises(ValueError, match=r"\[H, W, 2\]"):
+        flow_to_colour(flow[..., 0])
 
 
 def test_real_frames_match_opencv_called_directly():
-    import av
-
-    frames = []
-    with av.open(str(real_path("videos", "demo.mp4"))) as container:
+    av = pytest.importorskip("av")
+    path = real_path("videos", "demo.mp4")
+    grey = []
+    with av.open(str(path)) as container:
         for frame in container.decode(video=0):
-            frames.append(cv2.cvtColor(frame.to_ndarray(format="rgb24"), cv2.COLOR_RGB2GRAY))
-            if len(frames) == 2:
+            grey.append(cv2.cvtColor(frame.to_ndarray(format="rgb24"), cv2.COLOR_RGB2GRAY))
+            if len(grey) == 3:
                 break
-    small = [cv2.resize(f, (170, 128), interpolation=cv2.INTER_AREA) for f in frames]
-    ours = quantize_flow(TVL1()(small[0], small[1]))
-    direct = cv2.optflow.DualTVL1OpticalFlow_create().calc(small[0], small[1], None)
-    want = np.round((np.clip(direct, -20, 20) + 20) * 255 / 40).astype(np.uint8)
-    assert np.abs(ours.astype(int) - want.astype(int)).max() <= 1
+    assert len(grey) == 3 and grey[0].shape == (256, 340)
+    ours = [quantize_flow(f) for f in video_flow(grey, TVL1())]
+    direct = cv2.optflow.DualTVL1OpticalFlow_create()
+    for t, q in enumerate(ours):
+        raw = direct.calc(grey[t], grey[t + 1], None)
+        want = np.rint((np.clip(raw.astype(np.float64), -20, 20) + 20) * 255 / 40).astype(np.uint8)
+        assert q.shape == (256, 340, 2)
+        assert np.abs(q.astype(int) - want).max() <= 1
