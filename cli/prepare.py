@@ -93,7 +93,8 @@ def prepare_command(
                                        shard=parse_shard(shard) if shard else None, **common)
             else:
                 if shard:
-                    raise ValueError("--shard is for video datasets; skeleton datasets prepare in minutes on one machine")
+                    raise ValueError("--shard is for video datasets; skeleton datasets prepare in minutes on one "
+                                     "machine")
                 report = prepare(source, store, streams=chosen, **common)
     except (FileNotFoundError, PrepareError, StoreError, ValueError) as exc:
         fail(str(exc))
