@@ -95,6 +95,12 @@ def _kinetics400(raw: list[Path], opts: SourceOptions) -> VideoSource:
     return KineticsSource(raw, annotations=opts.annotations, dataset="kinetics400")
 
 
+def _ssv2(raw: list[Path], opts: SourceOptions) -> VideoSource:
+    from actionkit.sources.ssv2 import SSv2Source
+
+    return SSv2Source(raw, labels=opts.annotations)
+
+
 def _ucf101(raw: list[Path], opts: SourceOptions) -> VideoSource:
     from actionkit.sources.ucf101 import UCF101Source
 
@@ -122,6 +128,9 @@ DATASETS: dict[str, DatasetEntry] = {
     "kinetics400": DatasetEntry(_kinetics400, "Kinetics-400: the clip folder(s) (<youtube_id>_<start>_<end>.mp4) and "
                                 "the annotation CSVs train.csv / validate.csv (under it, or given with --annotations)",
                                 kind="video", streams=("video",)),
+    "ssv2": DatasetEntry(_ssv2, "Something-Something v2: the folder of <id>.webm videos and the label JSON files "
+                         "(something-something-v2-labels.json, -train.json, -validation.json; under it, or given "
+                         "with --annotations)", kind="video", streams=("video",)),
     "ucf101": DatasetEntry(_ucf101, "UCF-101: the UCF-101/ folder of .avi videos (UCF101.rar unpacked), and the "
                            "ucfTrainTestlist/ split folder (inside it, or given with --annotations)",
                            kind="video", streams=("rgb",)),
