@@ -23,7 +23,7 @@ import numpy as np
 
 from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
 from actionkit.sources.ntu import VARIANTS, ntu_splits, parse_sample_name
-from actionkit.sources.nwucla_video import decode_frame
+from actionkit.sources.framefolders import decode_frame
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files
 from actionkit.sources.videofiles import local_video
 

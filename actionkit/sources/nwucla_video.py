@@ -16,45 +16,21 @@ code does, each list is cut to the shorter one (``align="truncate"``). Sample na
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 import numpy as np
 
-from actionkit.sources.base import SampleError, SampleNote, SampleRef, ScanResult, Skip, VideoClip, VideoSource
+from actionkit.sources.base import SampleRef, ScanResult, Skip, VideoClip, VideoSource
+from actionkit.sources.framefolders import ALIGN_MODES, align, iter_frames
 from actionkit.sources.nwucla import ACTIONS, CLIP_DIR_RE, NWUCLA_CLASSES, VIEW_DIR_RE, VIEWS, XVIEW_TRAIN_VIEWS
-from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
+from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files
 
 FRAME_FILE_RE = re.compile(r"^frame_(\d+)_tc_(\d+)_(rgb\.jpg|depth\.png)$", re.IGNORECASE)
 MODALITY_OF_SUFFIX = {"rgb.jpg": "rgb", "depth.png": "depth"}
-ALIGN_MODES = ("frame-number", "truncate")
 
 #: The frame files carry capture timestamps in an undocumented unit, not a frame rate:
 #: the store records the rate as unknown (0).
 NWUCLA_FPS = 0.0
-
-
-def decode_frame(file: RawFile, modality: str) -> np.ndarray:
-    """One raw frame: uint8 RGB ``[H, W, 3]`` or uint16 depth ``[H, W]``.
-
-    Raises:
-        SampleError: unreadable or corrupt image, or the wrong kind of image (named).
-    """
-    from actionkit.video.images import ImageError, decode_image
-
-    try:
-        image = decode_image(read_raw(file), what=file.display)
-    except OSError as exc:
-        raise SampleError(f"unreadable file ({exc})") from None
-    except ImageError as exc:
-        raise SampleError(str(exc)) from None
-    if modality == "rgb" and (image.dtype != np.uint8 or image.ndim != 3):
-        raise SampleError(f"{file.display}: expected an 8-bit colour image, got {image.dtype} {image.shape}")
-    if modality == "depth" and (image.dtype != np.uint16 or image.ndim != 2):
-        raise SampleError(f"{file.display}: expected a 16-bit single-channel depth map, "
-                          f"got {image.dtype} {image.shape}")
-    return image
 
 
 class NWUCLAVideoSource(VideoSource):
@@ -137,32 +113,10 @@ class NWUCLAVideoSource(VideoSource):
         return ScanResult(refs, skipped, {}, files=len(self._listing.files), fingerprint=fingerprint(used))
 
     def read(self, ref: SampleRef, modalities: tuple[str, ...]) -> VideoClip:
-        lists: dict[str, tuple[tuple[int, RawFile], ...]] = {m: ref.locator[m] for m in modalities}
-        for mod, frames in lists.items():
-            if not frames:
-                raise SampleError(f"no {mod} frames in {ref.display}")
-        if len(lists) > 1:
-            counts = {mod: len(frames) for mod, frames in lists.items()}
-            if self.align == "frame-number":
-                common = set.intersection(*({n for n, _ in frames} for frames in lists.values()))
-                if not common:
-                    raise SampleError(f"{ref.display}: no frame number has both {' and '.join(lists)} images")
-                lists = {mod: tuple((n, f) for n, f in frames if n in common) for mod, frames in lists.items()}
-            else:
-                shortest = min(counts.values())
-                lists = {mod: frames[:shortest] for mod, frames in lists.items()}
-            kept = len(next(iter(lists.values())))
-            if any(c != kept for c in counts.values()):
-                have = ", ".join(f"{c} {mod}" for mod, c in counts.items())
-                warnings.warn(SampleNote(f"{have} frames: {kept} kept ({self.align} alignment)"))
-        return VideoClip(NWUCLA_FPS, {mod: _frames(frames, mod) for mod, frames in lists.items()})
+        lists = align({m: ref.locator[m] for m in modalities}, self.align, ref.display)
+        return VideoClip(NWUCLA_FPS, {mod: iter_frames(frames, mod) for mod, frames in lists.items()})
 
     def splits(self, names: np.ndarray, ids: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
         view = np.asarray(ids["view"])
         return {"xview": {"train": np.flatnonzero(np.isin(view, XVIEW_TRAIN_VIEWS)).astype(np.int32),
                           "test": np.flatnonzero(~np.isin(view, XVIEW_TRAIN_VIEWS)).astype(np.int32)}}
-
-
-def _frames(frames: tuple[tuple[int, RawFile], ...], modality: str) -> Iterator[np.ndarray]:
-    for _, f in frames:
-        yield decode_frame(f, modality)

@@ -101,6 +101,12 @@ def _ssv2(raw: list[Path], opts: SourceOptions) -> VideoSource:
     return SSv2Source(raw, labels=opts.annotations)
 
 
+def _uwa3d(raw: list[Path], opts: SourceOptions) -> VideoSource:
+    from actionkit.sources.uwa3d import UWA3DSource
+
+    return UWA3DSource(raw, align=opts.align)
+
+
 def _ucf101(raw: list[Path], opts: SourceOptions) -> VideoSource:
     from actionkit.sources.ucf101 import UCF101Source
 
@@ -128,6 +134,9 @@ DATASETS: dict[str, DatasetEntry] = {
     "kinetics400": DatasetEntry(_kinetics400, "Kinetics-400: the clip folder(s) (<youtube_id>_<start>_<end>.mp4) and "
                                 "the annotation CSVs train.csv / validate.csv (under it, or given with --annotations)",
                                 kind="video", streams=("video",)),
+    "uwa3d2-rgbd": DatasetEntry(_uwa3d, "UWA3D II: folders aXX_sYY_vVV_eEE/ of NNN.jpg (RGB) and NNN.png (depth) "
+                                "frames, or aXX_sYY_vVV_eEE.avi videos, in one folder",
+                                kind="video", streams=("rgb", "depth", "flow")),
     "ssv2": DatasetEntry(_ssv2, "Something-Something v2: the folder of <id>.webm videos and the label JSON files "
                          "(something-something-v2-labels.json, -train.json, -validation.json; under it, or given "
                          "with --annotations)", kind="video", streams=("video",)),
