@@ -179,3 +179,24 @@ def test_flow_as_jpeg_is_close_to_the_quantised_flow(tmp_path, nwucla):
     want = np.stack([quantize_flow(TVL1()(greys[t], greys[t + 1])) for t in range(3)])
     diff = np.abs(store.images(0, "flow").astype(int) - want.astype(int))
     assert diff.max() <= 2 and (diff > 1).mean() < 1e-3, (diff.max(), (diff > 1).mean())
+
+
+def test_undecodable_and_empty_videos_are_skipped_with_their_path(tmp_path):
+    from actionkit.sources.ucf101 import UCF101Source
+    from realdata import real_path
+
+    raw = tmp_path / "ucf"
+    write_ucf_tree(raw, ["v_ApplyEyeMakeup_g01_c01.avi", "v_ApplyEyeMakeup_g01_c02.avi",
+                         "v_ApplyEyeMakeup_g01_c03.avi"])
+    folder = raw / "UCF-101" / "ApplyEyeMakeup"
+    (folder / "v_ApplyEyeMakeup_g01_c02.avi").write_bytes(real_path("videos", "test.avi").read_bytes()[:4096])
+    (folder / "v_ApplyEyeMakeup_g01_c03.avi").write_bytes(b"")
+    (raw / "classInd.txt").write_text("1 ApplyEyeMakeup\n")
+    report = prepare_video(UCF101Source(raw), tmp_path / "u.zarr", streams=("rgb",),
+                           settings=VideoSettings(short_side=32), workers=1)
+    assert report.samples == 1
+    reasons = {s.name: s.reason for s in report.skipped}
+    assert set(reasons) == {"v_ApplyEyeMakeup_g01_c02", "v_ApplyEyeMakeup_g01_c03"}
+    assert "v_ApplyEyeMakeup_g01_c03.avi: empty file" in reasons["v_ApplyEyeMakeup_g01_c03"]
+    assert "v_ApplyEyeMakeup_g01_c02.avi" in reasons["v_ApplyEyeMakeup_g01_c02"]
+    assert open_store(tmp_path / "u.zarr").attrs["skipped"][0]["path"].endswith("v_ApplyEyeMakeup_g01_c02.avi")
