@@ -34,7 +34,8 @@ def _tile(image: np.ndarray) -> np.ndarray:
 
 def render_stream(store: Store, index: int, stream: str, frames: np.ndarray) -> list[np.ndarray]:
     """RGB uint8 tiles of ``frames`` of one stream: depth through a colour map (0 = black),
-    flow through the direction/magnitude colour wheel, RGB difference as stored."""
+    flow through the direction/speed colour wheel (white = still, full colour = the 99.9th
+    percentile speed of the frames shown, at least 2 px), RGB difference as stored."""
     from actionkit.video.flow import dequantize_flow, flow_to_colour
 
     images = store.images(index, stream, frames)
@@ -48,7 +49,12 @@ def render_stream(store: Store, index: int, stream: str, frames: np.ndarray) -> 
             tile[raw == 0] = 0
     elif stream == "flow":
         bound = float(spec.get("quantization", {}).get("bound", 20.0))
-        tiles = [flow_to_colour(dequantize_flow(q, bound), bound) for q in images]
+        fields = [dequantize_flow(q, bound) for q in images]
+        # Colours span the motion present (the 99.9th percentile speed), not the clip bound,
+        # or a small moving person would show as plain white; at least 2 px, so that the
+        # +-1-level quantisation noise of a still background stays pale.
+        speed = np.percentile(np.stack([np.hypot(f[..., 0], f[..., 1]) for f in fields]), 99.9)
+        tiles = [flow_to_colour(f, max(float(speed), 2.0)) for f in fields]
     else:
         tiles = list(images)
     return [_tile(t) for t in tiles]
