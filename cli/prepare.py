@@ -38,8 +38,9 @@ def prepare_command(
         help="Videos: i/n prepares the i-th of n blocks (1-based), one per process or node; the last to "
              "finish merges them into the store.")] = None,
     annotations: Annotated[Optional[Path], typer.Option(
-        help="UCF-101: the ucfTrainTestlist folder; Kinetics: the annotation CSV folder "
-             "(default: searched for under --raw).")] = None,
+        "--annotations", "--splits", "--labels",
+        help="UCF-101: the ucfTrainTestlist folder (--splits); Kinetics: the annotation CSV folder; "
+             "Something-Something v2: the label JSON folder (--labels). Default: searched for under --raw.")] = None,
     align: Annotated[str, typer.Option(
         help="NW-UCLA videos: pair RGB and depth by frame-number, or truncate both to the shorter (DMCL's code).")
     ] = "frame-number",

@@ -44,3 +44,19 @@ def test_prepare_info_verify_show(tmp_path):
 def test_missing_video_download_says_what_to_pass(tmp_path):
     result = runner.invoke(app, ["prepare", "ucf101", "--raw", str(tmp_path / "none"), "--out", str(tmp_path / "u")])
     assert result.exit_code == 1 and "UCF-101/" in result.output and "--raw" in result.output
+
+
+def test_ucf101_with_splits_alias(tmp_path):
+    from rawvideo import write_ucf_tree
+
+    raw = tmp_path / "dl"
+    write_ucf_tree(raw, ["v_ApplyEyeMakeup_g08_c01.avi"])
+    lists = tmp_path / "ucfTrainTestlist"
+    lists.mkdir()
+    (lists / "classInd.txt").write_text("1 ApplyEyeMakeup\n")
+    (lists / "trainlist01.txt").write_text("ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\n")
+    out = tmp_path / "ucf101.zarr"
+    result = runner.invoke(app, ["prepare", "ucf101", "--raw", str(raw / "UCF-101"), "--splits", str(lists),
+                                 "--out", str(out), "--short-side", "32", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert open_store(out).split("split1", "train").tolist() == [0]
