@@ -109,6 +109,14 @@ def info_table(summary: dict[str, Any], classes: tuple[str, ...]) -> Table:
     more = summary["classes_present"] - len(shown)
     table.add_row("", ", ".join(shown) + (f", ... {more} more" if more > 0 else ""))
     for name, spec in summary["streams"].items():
+        if spec.get("encoded"):
+            rows = spec["shape"][0]
+            what = (f"{rows:,} video files" if spec.get("per_sample") else
+                    f"{rows:,} frames x {spec['parts']} {spec['codec'].upper()}" if spec["parts"] > 1 else
+                    f"{rows:,} {spec['codec'].upper()} frames")
+            size = f", short side {spec['short_side']}" if "short_side" in spec else ""
+            table.add_row(f"stream {name}", f"{what} ({spec['dtype']}{size}), {human_bytes(spec['bytes'])}")
+            continue
         shape = "x".join("N" if d is None else str(d) for d in spec["shape"])
         table.add_row(f"stream {name}", f"{spec['dtype']} [{shape}], {human_bytes(spec['bytes'])}")
     for protocol, parts in summary["splits"].items():
