@@ -5,7 +5,10 @@
 - :mod:`actionkit.data.transforms`: ``t(x [T, M, V, C], rng) -> x`` augmentations;
 - :mod:`actionkit.data.views`: :class:`MultiView` and the ISC / CMD view recipes;
 - :mod:`actionkit.data.masking`: :class:`ASMaMasking`, ASMa's anchor and masked streams;
-- :mod:`actionkit.data.derive`: motion and bone of batched joint tensors, on the device.
+- :mod:`actionkit.data.derive`: motion and bone of batched joint tensors, on the device;
+- :class:`VideoClipDataset` over video stores, with :mod:`actionkit.data.clip_sampling`
+  (TSN, MML, CMPL samplers) and :mod:`actionkit.data.video_transforms` (clip- and
+  sample-consistent crops, flips, colour, test views); :func:`video_loader`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ from actionkit.data.transforms import (
     apply_linear,
     rotation_matrix,
 )
+from actionkit.data.clip_sampling import (
+    DenseSampler,
+    MixedSampler,
+    SegmentSampler,
+    StridedClipSampler,
+    UniformTestSampler,
+    modality_offset,
+)
+from actionkit.data.video import VideoClipDataset, video_loader
 from actionkit.data.views import CMDView, MultiView, ViewParams, cmd_test_view, cmd_train_view
 
 __all__ = [
@@ -63,4 +75,12 @@ __all__ = [
     "motion_of",
     "bone_of",
     "derive_streams",
+    "VideoClipDataset",
+    "video_loader",
+    "SegmentSampler",
+    "UniformTestSampler",
+    "DenseSampler",
+    "MixedSampler",
+    "StridedClipSampler",
+    "modality_offset",
 ]

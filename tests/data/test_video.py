@@ -1,0 +1,81 @@
+"""Video datasets over a store: aligned indices across modalities, shared crops, test views, loaders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from rawvideo import real_frames, write_nwucla_clip
+
+from actionkit import open_store
+from actionkit.data.clip_sampling import SegmentSampler
+from actionkit.data.video import VideoClipDataset, video_loader
+from actionkit.data.video_transforms import CentreCrop, Compose, HorizontalFlip, MultiScaleCrop, ThreeCrop
+from actionkit.prepare_video import VideoSettings, prepare_video
+from actionkit.sources.nwucla_video import NWUCLAVideoSource
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("video-data")
+    frames = real_frames(12)
+    write_nwucla_clip(tmp / "raw", 1, "a01_s01_e01", frames[:10])
+    write_nwucla_clip(tmp / "raw", 3, "a02_s01_e01", frames[2:12])
+    prepare_video(NWUCLAVideoSource(tmp / "raw"), tmp / "s.zarr", streams=("rgb", "depth", "flow"),
+                  settings=VideoSettings(short_side=48, min_frames=2), workers=1)
+    return tmp / "s.zarr"
+
+
+def test_training_item_shapes_and_alignment(store):
+    ds = VideoClipDataset(store, [0, 1], ("rgb", "flow", "depth", "rgbdiff"), SegmentSampler(4),
+                          Compose([MultiScaleCrop(32), HorizontalFlip()]), seed=3)
+    item = ds[0]
+    x = item["inputs"]
+    assert x["rgb"].shape == (3, 4, 32, 32) and x["flow"].shape == (2, 4, 32, 32)
+    assert x["depth"].shape == (1, 4, 32, 32) and x["rgbdiff"].shape == (15, 4, 32, 32)
+    assert item["label"] == 0 and x["rgb"].dtype == torch.float32
+    assert x["rgbdiff"].abs().max() <= 1.0
+    # Same seed, epoch and item: the same clip; another epoch: (almost surely) another.
+    again = ds[0]["inputs"]["rgb"]
+    assert torch.equal(again, x["rgb"])
+    ds.set_epoch(1)
+    assert not all(torch.equal(ds[0]["inputs"][m], x[m]) for m in ("rgb", "flow"))
+
+
+def test_frames_are_the_same_instant_in_every_modality(store):
+    st = open_store(store)
+
+    class Fixed:
+        def __init__(self, frames):
+            self.frames = frames
+
+        def __call__(self, n, rng):
+            assert n == self.frames  # with flow, 9 of the 10 frames: indices are drawn over those
+            return np.array([[0, 4, 8]])
+
+    ds = VideoClipDataset(store, [0], ("rgb", "depth"), Fixed(10))
+    x = ds[0]["inputs"]
+    raw_depth = st.images(0, "depth", [0, 4, 8]).astype(np.float32) / 8000.0
+    np.testing.assert_allclose(x["depth"][0].numpy(), raw_depth)
+    ds_flow = VideoClipDataset(store, [0], ("rgb", "flow"), Fixed(9))
+    assert ds_flow[0]["inputs"]["flow"].shape[1] == 3
+
+
+def test_test_views_stack_temporal_then_spatial(store):
+    ds = VideoClipDataset(store, [0, 1], ("rgb",), SegmentSampler(4, train=False, clips=2), ThreeCrop(40))
+    x = ds[1]["inputs"]["rgb"]
+    assert x.shape == (6, 3, 4, 40, 40)
+    centre = VideoClipDataset(store, [0, 1], ("rgb",), SegmentSampler(4, train=False), CentreCrop(40))
+    assert centre[1]["inputs"]["rgb"].shape == (3, 4, 40, 40)
+
+
+def test_loader_with_forkserver_workers(store):
+    ds = VideoClipDataset(store, [0, 1], ("rgb", "flow"), SegmentSampler(2), CentreCrop(32))
+    batches = list(video_loader(ds, 2, shuffle=True, workers=2))
+    assert len(batches) == 1 and batches[0]["inputs"]["flow"].shape == (2, 2, 2, 32, 32)
+    assert sorted(batches[0]["index"].tolist()) == [0, 1]
+
+
+def test_unknown_modality_is_named(store):
+    with pytest.raises(KeyError, match="no audio stream"):
+        VideoClipDataset(store, [0], ("audio",), SegmentSampler(2))
