@@ -42,11 +42,14 @@ class VideoClipDataset(Dataset):
         seed: Base seed; item i of epoch e draws from ``(seed, e, i)`` so runs repeat.
         stats: Per-modality normalisation (default :data:`DEFAULT_STATS`).
         diff_frames: Frames per RGB-difference group when computed from RGB (MML: 6).
+        stack: ``{modality: L}``: every L consecutive sampled frames become one input frame
+            with L x C channels, frame-major (TSN's stacked flow: L = 5 x/y pairs -> 10
+            channels, ``[x0, y0, x1, y1, ...]``); use with a sampler taking L frames per segment.
     """
 
     def __init__(self, store: str | Path, indices: np.ndarray, modalities: tuple[str, ...], sampler: Callable,
                  transform: Callable | None = None, *, seed: int = 0, stats: dict | None = None,
-                 diff_frames: int = 6):
+                 diff_frames: int = 6, stack: dict[str, int] | None = None):
         self.path = Path(store)
         self.indices = np.asarray(indices, dtype=np.int64)
         self.modalities = tuple(modalities)
@@ -56,6 +59,7 @@ class VideoClipDataset(Dataset):
         self.epoch = 0
         self.stats = stats
         self.diff_frames = diff_frames
+        self.stack = dict(stack or {})
         self._store: Store | None = None
         store_ = self.store
         streams = set(store_.stream_names)
@@ -137,6 +141,12 @@ class VideoClipDataset(Dataset):
         out = to_tensor_layout(clip, self.stats)
         if diff is not None:
             out["rgbdiff"] = np.ascontiguousarray(diff, dtype=np.float32)
+        for mod, length in self.stack.items():
+            c, k, h, w = out[mod].shape
+            if k % length:
+                raise ValueError(f"{mod}: {k} sampled frames do not split into groups of {length}")
+            grouped = out[mod].reshape(c, k // length, length, h, w).transpose(2, 0, 1, 3, 4)
+            out[mod] = np.ascontiguousarray(grouped.reshape(length * c, k // length, h, w))
         return out
 
 

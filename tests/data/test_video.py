@@ -79,3 +79,13 @@ def test_loader_with_forkserver_workers(store):
 def test_unknown_modality_is_named(store):
     with pytest.raises(KeyError, match="no audio stream"):
         VideoClipDataset(store, [0], ("audio",), SegmentSampler(2))
+
+
+def test_stacked_flow_channels_are_frame_major(store):
+    ds = VideoClipDataset(store, [0], ("flow",), SegmentSampler(2, 3, train=False), stack={"flow": 3})
+    x = ds[0]["inputs"]["flow"]
+    assert x.shape == (6, 2, 48, 64)
+    flat = VideoClipDataset(store, [0], ("flow",), SegmentSampler(2, 3, train=False))[0]["inputs"]["flow"]
+    assert flat.shape == (2, 6, 48, 64)
+    # Segment 1, pair 2: x is channel 2 * 2 + 0, y channel 2 * 2 + 1; flat frame 1 * 3 + 2.
+    assert torch.equal(x[4, 1], flat[0, 5]) and torch.equal(x[5, 1], flat[1, 5])
