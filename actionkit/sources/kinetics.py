@@ -24,7 +24,7 @@ import numpy as np
 
 from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
-from actionkit.sources.videofiles import local_video
+from actionkit.sources.videofiles import video_clip
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi")
 CLIP_RE = re.compile(r"^(?P<id>.+)_(?P<start>\d{6})_(?P<end>\d{6})$")
@@ -145,23 +145,7 @@ class KineticsSource(VideoSource):
                           fingerprint=fingerprint(sorted(used)))
 
     def read(self, ref: SampleRef, modalities: tuple[str, ...]) -> VideoClip:
-        from actionkit.video.decode import VideoError, iter_frames, probe
-
-        file, _ = ref.locator
-        with local_video(file) as path:
-            try:
-                fps = probe(path).fps
-            except VideoError as exc:
-                raise SampleError(str(exc)) from None
-
-        def frames():
-            with local_video(file) as path:
-                try:
-                    yield from iter_frames(path)
-                except VideoError as exc:
-                    raise SampleError(str(exc)) from None
-
-        return VideoClip(fps, {"rgb": frames()})
+        return video_clip(ref.locator[0])
 
     def encoded_video(self, ref: SampleRef) -> bytes:
         try:

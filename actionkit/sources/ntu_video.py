@@ -25,7 +25,7 @@ from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, Vid
 from actionkit.sources.ntu import VARIANTS, ntu_splits, parse_sample_name
 from actionkit.sources.framefolders import decode_frame
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files
-from actionkit.sources.videofiles import local_video
+from actionkit.sources.videofiles import video_fps, video_frames
 
 RGB_RE = re.compile(r"^(S\d{3}C\d{3}P\d{3}R\d{3}A\d{3})_rgb\.avi$")
 DEPTH_RE = re.compile(r"^M?Depth-(\d{8})\.png$")
@@ -103,20 +103,12 @@ class NTUVideoSource(VideoSource):
         return ScanResult(refs, skipped, excluded, files=len(self._listing.files), fingerprint=fingerprint(used))
 
     def read(self, ref: SampleRef, modalities: tuple[str, ...]) -> VideoClip:
-        from actionkit.video.decode import VideoError, probe
-
         video, depth = ref.locator
         if "rgb" in modalities and video is None:
             raise SampleError(f"no colour video {ref.name}_rgb.avi")
         if "depth" in modalities and not depth:
             raise SampleError(f"no {self.depth} depth maps for {ref.name}")
-        fps = 30.0
-        if "rgb" in modalities:
-            with local_video(video) as path:
-                try:
-                    fps = probe(path).fps
-                except VideoError as exc:
-                    raise SampleError(str(exc)) from None
+        fps = video_fps(video) if "rgb" in modalities else 30.0
         streams: dict[str, Iterator[np.ndarray]] = {}
         if "depth" in modalities:
             numbers = [n for n, _ in depth]
@@ -125,19 +117,9 @@ class NTUVideoSource(VideoSource):
                 raise SampleError(f"depth maps of {ref.name} are not numbered 1..{len(numbers)} (frame {gap} missing)")
             streams["depth"] = (decode_frame(f, "depth") for _, f in depth)
         if "rgb" in modalities:
-            streams["rgb"] = _colour(video)
+            streams["rgb"] = video_frames(video)
         # The colour count is known only once decoded: stop at the shorter modality, with a note.
         return VideoClip(fps, streams, truncate=True)
 
     def splits(self, names: np.ndarray, ids: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
         return ntu_splits(self.variant, ids)
-
-
-def _colour(video: RawFile) -> Iterator[np.ndarray]:
-    from actionkit.video.decode import VideoError, iter_frames
-
-    with local_video(video) as path:
-        try:
-            yield from iter_frames(path)
-        except VideoError as exc:
-            raise SampleError(str(exc)) from None

@@ -19,7 +19,7 @@ import numpy as np
 
 from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
-from actionkit.sources.videofiles import local_video
+from actionkit.sources.videofiles import video_clip
 
 LABELS = "something-something-v2-labels.json"
 PART_FILES = {"train": "something-something-v2-train.json", "val": "something-something-v2-validation.json",
@@ -134,22 +134,7 @@ class SSv2Source(VideoSource):
                           fingerprint=fingerprint([files[v] for v in sorted(used)]))
 
     def read(self, ref: SampleRef, modalities: tuple[str, ...]) -> VideoClip:
-        from actionkit.video.decode import VideoError, iter_frames, probe
-
-        with local_video(ref.locator) as path:
-            try:
-                fps = probe(path).fps
-            except VideoError as exc:
-                raise SampleError(str(exc)) from None
-
-        def frames():
-            with local_video(ref.locator) as path:
-                try:
-                    yield from iter_frames(path)
-                except VideoError as exc:
-                    raise SampleError(str(exc)) from None
-
-        return VideoClip(fps, {"rgb": frames()})
+        return video_clip(ref.locator)
 
     def encoded_video(self, ref: SampleRef) -> bytes:
         try:

@@ -15,14 +15,13 @@ the file stem (``v_ApplyEyeMakeup_g08_c01``); labels are 0-based in ``classInd``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
+from actionkit.sources.base import SampleRef, ScanResult, Skip, VideoClip, VideoSource
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files
-from actionkit.sources.videofiles import local_video
+from actionkit.sources.videofiles import video_clip
 
 VIDEO_RE = re.compile(r"^v_([A-Za-z]+)_g(\d+)_c(\d+)\.avi$", re.IGNORECASE)
 SPLITS = (1, 2, 3)
@@ -164,14 +163,7 @@ class UCF101Source(VideoSource):
                           fingerprint=fingerprint(list(found.values())))
 
     def read(self, ref: SampleRef, modalities: tuple[str, ...]) -> VideoClip:
-        from actionkit.video.decode import VideoError, probe
-
-        with local_video(ref.locator) as path:
-            try:
-                info = probe(path)
-            except VideoError as exc:
-                raise SampleError(str(exc)) from None
-        return VideoClip(info.fps, {"rgb": _decoded(ref.locator)})
+        return video_clip(ref.locator)
 
     def splits(self, names: np.ndarray, ids: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
         position = {str(n).lower(): i for i, n in enumerate(names)}
@@ -180,15 +172,3 @@ class UCF101Source(VideoSource):
             idx = sorted(position[n] for n in listed if n in position)
             out.setdefault(f"split{split}", {})[part] = np.asarray(idx, dtype=np.int32)
         return out
-
-
-def _decoded(file: RawFile) -> Iterator[np.ndarray]:
-    from actionkit.video.decode import VideoError, iter_frames
-
-    with local_video(file) as path:
-        try:
-            yield from iter_frames(path)
-        except VideoError as exc:
-            raise SampleError(str(exc)) from None
-
-

@@ -25,10 +25,10 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
+from actionkit.sources.base import SampleRef, ScanResult, Skip, VideoClip, VideoSource
 from actionkit.sources.framefolders import ALIGN_MODES, align, iter_frames
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files
-from actionkit.sources.videofiles import local_video
+from actionkit.sources.videofiles import video_fps, video_frames
 
 CLIP_RE = re.compile(r"^a(\d{2})_s(\d{2})_v(\d{2})_e(\d{2})$")
 FRAME_RE = re.compile(r"^(\d+)\.(jpg|png)$", re.IGNORECASE)
@@ -122,18 +122,11 @@ class UWA3DSource(VideoSource):
     def read(self, ref: SampleRef, modalities: tuple[str, ...]) -> VideoClip:
         loc = ref.locator
         if "rgb" in modalities and loc["video"] is not None and not loc["rgb"]:
-            from actionkit.video.decode import VideoError, probe
-
-            with local_video(loc["video"]) as path:
-                try:
-                    fps = probe(path).fps
-                except VideoError as exc:
-                    raise SampleError(str(exc)) from None
-            streams = {"rgb": _video_frames(loc["video"])}
+            streams = {"rgb": video_frames(loc["video"])}
             if "depth" in modalities:
                 streams["depth"] = iter_frames(align({"depth": loc["depth"]}, self.align, ref.display)["depth"],
                                                "depth")
-            return VideoClip(fps, streams, truncate=True)
+            return VideoClip(video_fps(loc["video"]), streams, truncate=True)
         lists = align({m: loc[m] for m in modalities}, self.align, ref.display)
         return VideoClip(0.0, {mod: iter_frames(frames, mod) for mod, frames in lists.items()})
 
@@ -147,14 +140,3 @@ class UWA3DSource(VideoSource):
                     parts[f"test{c}"] = np.flatnonzero(view == c).astype(np.int32)
             out[f"xview{a}{b}"] = parts
         return out
-
-
-def _video_frames(video: RawFile):
-    from actionkit.video.decode import VideoError
-    from actionkit.video.decode import iter_frames as decode_frames
-
-    with local_video(video) as path:
-        try:
-            yield from decode_frames(path)
-        except VideoError as exc:
-            raise SampleError(str(exc)) from None

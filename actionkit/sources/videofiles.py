@@ -1,4 +1,5 @@
-"""Video files of a raw download as paths a decoder can open, also when they sit in a zip archive."""
+"""Video files of a raw download: paths a decoder can open (also inside zip archives), frame
+rates, and lazily decoded frames with decoding errors reported as :class:`SampleError`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from actionkit.sources.base import SampleError
+import numpy as np
+
+from actionkit.sources.base import SampleError, VideoClip
 from actionkit.sources.rawfiles import RawFile, read_raw
 
 
@@ -36,3 +39,38 @@ def local_video(file: RawFile) -> Iterator[str]:
         yield tmp
     finally:
         os.unlink(tmp)
+
+
+def video_fps(file: RawFile) -> float:
+    """The frame rate a video's container reports.
+
+    Raises:
+        SampleError: the video cannot be opened (the reason names the file).
+    """
+    from actionkit.video.decode import VideoError, probe
+
+    with local_video(file) as path:
+        try:
+            return probe(path).fps
+        except VideoError as exc:
+            raise SampleError(str(exc)) from None
+
+
+def video_frames(file: RawFile) -> Iterator[np.ndarray]:
+    """Every frame of a video, uint8 RGB ``[H, W, 3]``, decoded as the iterator is consumed.
+
+    Raises:
+        SampleError: while iterating, when decoding fails (the reason names the file).
+    """
+    from actionkit.video.decode import VideoError, iter_frames
+
+    with local_video(file) as path:
+        try:
+            yield from iter_frames(path)
+        except VideoError as exc:
+            raise SampleError(str(exc)) from None
+
+
+def video_clip(file: RawFile) -> VideoClip:
+    """A single-file RGB video as a :class:`VideoClip` (frame rate probed now, frames decoded lazily)."""
+    return VideoClip(video_fps(file), {"rgb": video_frames(file)})
