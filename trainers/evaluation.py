@@ -210,12 +210,15 @@ def _load_aligned_pair(run: Path, random_init: bool, modality: str) -> RunEncode
 
 
 def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = False,
-                     epochs: int | None = None) -> dict[str, Any]:
+                     epochs: int | None = None, standardize: bool = False) -> dict[str, Any]:
     """``linear --align``: both encoders frozen, the alignment module and classifier trained.
 
     Args:
         enc: The run's first aligned encoder (f_theta); f_phi is loaded beside it and
             fed the same samples.
+        standardize: z-score each encoder's features first (a fair untrained baseline).
+            The module is then saved beside the plain one (``...-standardized.pt``), which
+            stays the one ``asma-distill`` reads as its teacher.
 
     Raises:
         ValueError: The run has no f_theta / f_phi pair (only ASMa runs have).
@@ -230,20 +233,25 @@ def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = 
                     for d in (train_set, test_set))  # fmt: skip
     protocol = enc.recipe.linear
     result, module = train_alignment((t_theta, t_phi, t_y), (v_theta, v_phi, v_y), train_set.num_classes, protocol,
-                                     epochs=epochs, seed=cfg.run.seed, device=device)  # fmt: skip
+                                     epochs=epochs, seed=cfg.run.seed, device=device,
+                                     standardize=standardize)  # fmt: skip
     saved = alignment_path(run, random_init)
+    if standardize:
+        saved = saved.with_name(saved.stem + "-standardized.pt")
     saved.parent.mkdir(parents=True, exist_ok=True)
     tmp = saved.with_suffix(".tmp")
     torch.save({"state_dict": module.state_dict(), "dim": module.dim, "num_classes": train_set.num_classes,
-                "num_heads": module.num_heads, "top1": result["top1"]}, tmp)  # fmt: skip
+                "num_heads": module.num_heads, "top1": result["top1"], "standardized": standardize}, tmp)  # fmt: skip
     tmp.replace(saved)
     return {**result, "epochs": epochs or protocol.epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
-            "align": True, "alignment": str(saved), "train": len(train_set), "test": len(test_set)}
+            "align": True, "standardize": standardize, "alignment": str(saved), "train": len(train_set),
+            "test": len(test_set)}
 
 
 def _linear(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
     if opts.align:
-        return evaluate_aligned(enc, ctx.device, random_init=opts.random_init, epochs=opts.epochs)
+        return evaluate_aligned(enc, ctx.device, random_init=opts.random_init, epochs=opts.epochs,
+                                standardize=opts.standardize)
     return evaluate_features(enc, "linear", ctx.device, epochs=opts.epochs, standardize=opts.standardize)
 
 
@@ -291,9 +299,9 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
     """
     if protocol not in PROTOCOLS:
         raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
-    if opts.align and (protocol != "linear" or opts.modality or opts.standardize):
+    if opts.align and (protocol != "linear" or opts.modality):
         raise ValueError("--align is a linear protocol over both encoders: use it with linear, "
-                         "without --modality or --standardize")  # fmt: skip
+                         "without --modality")  # fmt: skip
     if opts.align:
         enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0])
     else:

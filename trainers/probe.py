@@ -45,6 +45,9 @@ def fit_classifier(module: nn.Module, inputs: tuple[torch.Tensor, ...], labels: 
         batch_size: Mini-batch size.
         seed: Seeds the batch order.
         device: Where the module trains (default CPU).
+        standardize: z-score each encoder's per-frame features with its training
+            features' per-channel mean and std first (as ``linear_probe`` does): off in
+            the paper's protocol; needed for a fair untrained baseline.
 
     Returns:
         The trained module, in eval mode.
@@ -115,6 +118,7 @@ def train_alignment(
     batch_size: int = 256,
     seed: int = 0,
     device: torch.device | None = None,
+    standardize: bool = False,
 ) -> tuple[dict[str, float], FeatureAlignment]:
     """Trains the alignment module and classifier on frozen per-frame features.
 
@@ -128,6 +132,9 @@ def train_alignment(
         batch_size: Mini-batch size.
         seed: Seeds the module's initialisation and the batch order.
         device: Where the module trains (default CPU).
+        standardize: z-score each encoder's per-frame features with its training
+            features' per-channel mean and std first (as ``linear_probe`` does): off in
+            the paper's protocol; needed for a fair untrained baseline.
 
     Returns:
         The final epoch's test ``top1`` and ``train_top1``, and the trained module (the
@@ -137,6 +144,10 @@ def train_alignment(
     if theta.shape != phi.shape or theta.dim() != 3 or len(labels) != len(theta):
         raise ValueError(f"expected two (N, T', D) feature tensors and N labels, got {tuple(theta.shape)}, "
                          f"{tuple(phi.shape)} and {len(labels)} labels")  # fmt: skip
+    if standardize:
+        stats = [(x.mean((0, 1)), x.std((0, 1)).clamp_min(1e-8)) for x in (theta, phi)]
+        theta, phi = ((x - m) / s for x, (m, s) in zip((theta, phi), stats))
+        test = tuple((x - m) / s for x, (m, s) in zip(test[:2], stats)) + (test[2],)
     torch.manual_seed(seed)
     module = FeatureAlignment(theta.shape[2], num_classes, num_heads=num_heads)
     module = fit_classifier(module, (theta, phi), labels, protocol, protocol.epochs if epochs is None else epochs,

@@ -167,6 +167,9 @@ def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store,
     assert all(torch.equal(before[k], after[k]) for k in before)  # the encoders stay frozen
     _, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, random_init=True))
     assert path.name == "linear-aligned-random-init.json"
+    results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, standardize=True))
+    assert path.name == "linear-aligned-standardized.json" and results["standardize"] is True
+    assert results["alignment"].endswith("aligned-standardized.pt")
     with pytest.raises(ValueError, match="--align is a linear protocol"):
         run_protocol("knn", run, cpu, EvalOptions(align=True))
     with pytest.raises(ValueError, match="--align is a linear protocol"):

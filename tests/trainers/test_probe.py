@@ -31,6 +31,17 @@ def test_the_probe_reads_the_class_from_either_encoder(informative):
     assert chance["top1"] < 0.7  # untrained: the figure above comes from training
 
 
+def test_standardized_probe_reads_tiny_features():
+    theta, phi, labels = _features(96, 0, "theta")
+    test = _features(48, 1, "theta")
+    scale = 1e-4  # an untrained encoder's features: the class is there, at a scale Adam 1e-3 cannot reach
+    train, test = (theta * scale, phi * scale, labels), (test[0] * scale, test[1] * scale, test[2])
+    protocol = LinearProtocol(epochs=40, lr=1e-2, optimizer="adam", milestones=())
+    plain, _ = train_alignment(train, test, 3, protocol, batch_size=32)
+    scaled, _ = train_alignment(train, test, 3, protocol, batch_size=32, standardize=True)
+    assert scaled["top1"] > 0.9 and scaled["top1"] > plain["top1"]
+
+
 def test_bad_inputs_say_what_is_wrong():
     theta, phi, labels = _features(8, 0, "theta")
     protocol = LinearProtocol(epochs=1, lr=1e-3, optimizer="adam", milestones=())
