@@ -23,6 +23,22 @@ name                    network                                    out_dim
 ``gcn_transformer``     3 ST-GCN blocks + 6-layer Transformer      768
                         with optional cross-attention (I2MD)
 ======================  =========================================  =======
+
+Video backbones map ``(N, C, T, H, W)`` to ``(N, model.out_dim)``; build one with
+:func:`build_video_backbone` and fill it from a local ImageNet or video checkpoint with
+:func:`load_image_weights` (2D -> 3D inflation, input-channel adaptation)::
+
+    encoder = build_video_backbone("tsm50", in_channels=10)     # flow: 5 stacked x/y pairs
+    load_image_weights(encoder, "weights/resnet50-imagenet.pth")
+
+======================  =========================================  =======
+name                    network                                    out_dim
+======================  =========================================  =======
+``r2plus1d18``          R(2+1)D-18 (DMCL), 31.3M parameters        512
+``tsm50``, ``tsm101``   TSM-ResNet-50/101 (MML), 23.5M / 42.5M     2048
+``resnet3d10`` ...      slow-only 3D-ResNet 10/18/34/50/101        512 or
+``resnet3d101``         (CMPL; ``width=0.25`` gives x1/4)          2048 x width
+======================  =========================================  =======
 """
 
 from __future__ import annotations
@@ -38,12 +54,22 @@ from actionkit.models.graph import spatial_partition
 from actionkit.models.gru import GRUEncoder, gru
 from actionkit.models.heads import LinearHead, MLPProjector
 from actionkit.models.profile import count_flops, count_parameters
+from actionkit.models.r2plus1d import R2Plus1D, r2plus1d18
+from actionkit.models.resnet3d import ResNet3D, resnet3d10, resnet3d18, resnet3d34, resnet3d50, resnet3d101
 from actionkit.models.stgcn import STGCN, stgcn, stgcn5, stgcn16
+from actionkit.models.tsm import TSMResNet, tsm50, tsm101
+from actionkit.models.video_weights import load_image_weights
 from actionkit.models.weights import LoadResult, load_weights
 
 __all__ = [
     "BACKBONES",
     "build_backbone",
+    "VIDEO_BACKBONES",
+    "build_video_backbone",
+    "R2Plus1D",
+    "TSMResNet",
+    "ResNet3D",
+    "load_image_weights",
     "STGCN",
     "GRUEncoder",
     "GCNTransformer",
@@ -92,3 +118,41 @@ def build_backbone(
             f"unknown backbone {name!r}; valid backbones: {', '.join(sorted(BACKBONES))}"
         ) from None
     return factory(layout, in_channels=in_channels, max_bodies=max_bodies, **kwargs)
+
+
+VIDEO_BACKBONES: dict[str, Callable[..., nn.Module]] = {
+    "r2plus1d18": r2plus1d18,
+    "tsm50": tsm50,
+    "tsm101": tsm101,
+    "resnet3d10": resnet3d10,
+    "resnet3d18": resnet3d18,
+    "resnet3d34": resnet3d34,
+    "resnet3d50": resnet3d50,
+    "resnet3d101": resnet3d101,
+}
+"""Video backbone factories: ``factory(in_channels=3, **kwargs)``."""
+
+
+def build_video_backbone(name: str, in_channels: int = 3, **kwargs) -> nn.Module:
+    """Builds the video backbone registered as ``name``.
+
+    Args:
+        name: A key of :data:`VIDEO_BACKBONES`.
+        in_channels: Input channels (3 RGB, 1 depth, 2 flow, 10 stacked flow, 15 stacked
+            RGB differences).
+        **kwargs: The backbone's options (``width`` for 3D-ResNets, ``shift_div`` for TSM,
+            ``midplanes`` for R(2+1)D).
+
+    Returns:
+        The backbone, with an ``out_dim`` attribute.
+
+    Raises:
+        KeyError: If ``name`` is not registered; the message lists the valid names.
+    """
+    try:
+        factory = VIDEO_BACKBONES[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown video backbone {name!r}; valid video backbones: {', '.join(sorted(VIDEO_BACKBONES))}"
+        ) from None
+    return factory(in_channels, **kwargs)

@@ -1,0 +1,121 @@
+"""R(2+1)D-18 (Tran et al., "A Closer Look at Spatiotemporal Convolutions"): DMCL's backbone.
+
+Every 3x3x3 conv of a 3D ResNet-18 is factored into a ``1x3x3`` spatial conv to M
+channels, BN, ReLU, and a ``3x1x1`` temporal conv, with M chosen so that the pair has
+about as many parameters as the 3D conv: ``M = floor(27 N_in N_out / (9 N_in + 3 N_out))``.
+The stem is a ``1x7x7`` conv to 45 channels followed by a ``3x1x1`` conv to 64; stages
+2-4 stride 2 in time and space.
+
+``midplanes="torchvision"`` (default) computes M of both convs of a block from the
+block's input and output widths, as torchvision's ``r2plus1d_18`` does (31.3M
+parameters without the classifier); parameter names match it too, so its Kinetics
+weights load from a local file. ``midplanes="per-conv"`` applies the formula to each conv
+on its own, as the paper defines it (the second conv of each stage's first block gets a
+few more channels).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["R2Plus1D", "r2plus1d18", "midplanes"]
+
+
+def midplanes(inplanes: int, planes: int) -> int:
+    """Intermediate width M of a (2+1)D conv replacing a 3x3x3 conv ``inplanes -> planes``."""
+    return (inplanes * planes * 27) // (inplanes * 9 + 3 * planes)
+
+
+def _conv2plus1d(inplanes: int, planes: int, mid: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv3d(inplanes, mid, (1, 3, 3), (1, stride, stride), (0, 1, 1), bias=False),
+        nn.BatchNorm3d(mid),
+        nn.ReLU(inplace=True),
+        nn.Conv3d(mid, planes, (3, 1, 1), (stride, 1, 1), (1, 0, 0), bias=False),
+    )
+
+
+class R2Plus1DBlock(nn.Module):
+    """Basic block of two (2+1)D convs; names as torchvision's (``conv1.0.0``, ``conv1.1``, ...)."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
+                 rule: str = "torchvision"):
+        super().__init__()
+        mid1 = midplanes(inplanes, planes)
+        mid2 = mid1 if rule == "torchvision" else midplanes(planes, planes)
+        self.conv1 = nn.Sequential(_conv2plus1d(inplanes, planes, mid1, stride), nn.BatchNorm3d(planes),
+                                   nn.ReLU(inplace=True))
+        self.conv2 = nn.Sequential(_conv2plus1d(planes, planes, mid2, 1), nn.BatchNorm3d(planes))
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.conv2(self.conv1(x)) + identity)
+
+
+class R2Plus1D(nn.Module):
+    """R(2+1)D-18 backbone.
+
+    Args:
+        in_channels: Input channels (3 for RGB; 1 for depth; 2 for one flow field).
+        midplanes: ``"torchvision"`` or ``"per-conv"`` (see the module docstring).
+        layers: Blocks per stage (``(2, 2, 2, 2)`` is R(2+1)D-18, ``(3, 4, 6, 3)`` -34).
+
+    Shapes:
+        ``forward``: ``(N, C, T, H, W)`` -> ``(N, 512)``.
+        ``forward_features``: ``(N, C, T, H, W)`` -> ``(N, 512, ceil(T/8), H/16, W/16)``.
+    """
+
+    def __init__(self, in_channels: int = 3, *, midplanes: str = "torchvision",
+                 layers: tuple[int, int, int, int] = (2, 2, 2, 2)):
+        super().__init__()
+        if midplanes not in ("torchvision", "per-conv"):
+            raise ValueError(f"midplanes must be 'torchvision' or 'per-conv', got {midplanes!r}")
+        self.in_channels, self.rule = in_channels, midplanes
+        self.stem = nn.Sequential(
+            nn.Conv3d(in_channels, 45, (1, 7, 7), (1, 2, 2), (0, 3, 3), bias=False),
+            nn.BatchNorm3d(45),
+            nn.ReLU(inplace=True),
+            nn.Conv3d(45, 64, (3, 1, 1), 1, (1, 0, 0), bias=False),
+            nn.BatchNorm3d(64),
+            nn.ReLU(inplace=True),
+        )
+        self._inplanes = 64
+        self.layer1 = self._stage(64, layers[0], 1)
+        self.layer2 = self._stage(128, layers[1], 2)
+        self.layer3 = self._stage(256, layers[2], 2)
+        self.layer4 = self._stage(512, layers[3], 2)
+        self.out_dim = 512
+        for m in self.modules():
+            if isinstance(m, nn.Conv3d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm3d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _stage(self, planes: int, count: int, stride: int) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self._inplanes != planes:
+            downsample = nn.Sequential(nn.Conv3d(self._inplanes, planes, 1, stride, bias=False),
+                                       nn.BatchNorm3d(planes))
+        blocks = [R2Plus1DBlock(self._inplanes, planes, stride, downsample, self.rule)]
+        self._inplanes = planes
+        blocks += [R2Plus1DBlock(planes, planes, 1, None, self.rule) for _ in range(count - 1)]
+        return nn.Sequential(*blocks)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last stage's feature map."""
+        if x.dim() != 5 or x.shape[1] != self.in_channels:
+            raise ValueError(f"expected (N, {self.in_channels}, T, H, W), got {tuple(x.shape)}")
+        x = self.stem(x)
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x).mean(dim=(2, 3, 4))
+
+
+def r2plus1d18(in_channels: int = 3, **kwargs) -> R2Plus1D:
+    """R(2+1)D-18 (DMCL: one per modality, from scratch)."""
+    return R2Plus1D(in_channels, **kwargs)

@@ -1,0 +1,151 @@
+"""TSM-ResNet (Lin et al., "TSM: Temporal Shift Module"): a 2D ResNet that exchanges channels between frames.
+
+Each frame of a clip goes through a 2D ResNet; inside every bottleneck's residual branch,
+before its first conv, 1/``shift_div`` of the channels take the next frame's values
+and another 1/``shift_div`` the previous frame's (zeros past the ends). The shift has no
+parameters, so the network has exactly a ResNet's weights, under torchvision's names,
+and ImageNet ResNet weights load unchanged. The clip's features are the mean over its
+frames of the per-frame pooled features: with a linear head this equals TSN's average
+consensus of the per-frame scores.
+
+The number of segments is the clip length T of the input, read from its shape.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["TSMResNet", "temporal_shift", "tsm50", "tsm101", "TSM_DEPTHS"]
+
+TSM_DEPTHS: dict[int, tuple[int, int, int, int]] = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+
+
+def temporal_shift(x: torch.Tensor, frames: int, shift_div: int = 8) -> torch.Tensor:
+    """Shifts channel groups along time.
+
+    Args:
+        x: ``(N * T, C, H, W)``, the frames of each clip consecutive.
+        frames: T.
+        shift_div: ``C // shift_div`` channels move each way; 0 disables the shift.
+
+    Returns:
+        ``(N * T, C, H, W)``: channels ``[0, f)`` of frame t are those of frame t + 1,
+        channels ``[f, 2f)`` those of frame t - 1 (zero where that frame does not exist),
+        the rest unchanged, with ``f = C // shift_div``.
+    """
+    if shift_div <= 0:
+        return x
+    nt, c, h, w = x.shape
+    fold = c // shift_div
+    if fold == 0:
+        return x
+    v = x.view(nt // frames, frames, c, h, w)
+    out = torch.zeros_like(v)
+    out[:, :-1, :fold] = v[:, 1:, :fold]
+    out[:, 1:, fold : 2 * fold] = v[:, :-1, fold : 2 * fold]
+    out[:, :, 2 * fold :] = v[:, :, 2 * fold :]
+    return out.view(nt, c, h, w)
+
+
+class TSMBottleneck(nn.Module):
+    """torchvision's ResNet-50 bottleneck (stride on the 3x3 conv) with a residual-branch shift."""
+
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
+                 shift_div: int = 8):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.shift_div = shift_div
+        self.frames = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = temporal_shift(x, self.frames, self.shift_div)
+        out = self.relu(self.bn1(self.conv1(out)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class TSMResNet(nn.Module):
+    """TSM on ResNet-50/101.
+
+    Args:
+        depth: 50 or 101.
+        in_channels: Input channels: 3 for RGB, 10 for 5 stacked flow pairs, 15 for 5
+            stacked RGB differences (MML).
+        shift_div: 1/``shift_div`` of the channels shift each way (8 in TSM and MML);
+            0 gives the plain per-frame ResNet (TSN).
+
+    Shapes:
+        ``forward``: ``(N, C, T, H, W)`` -> ``(N, 2048)``, the mean over the T frames.
+        ``forward_frames``: ``(N, C, T, H, W)`` -> ``(N, T, 2048)``.
+    """
+
+    def __init__(self, depth: int = 50, in_channels: int = 3, *, shift_div: int = 8):
+        super().__init__()
+        if depth not in TSM_DEPTHS:
+            raise ValueError(f"unknown TSM-ResNet depth {depth}; valid depths: {sorted(TSM_DEPTHS)}")
+        self.depth, self.in_channels, self.shift_div = depth, in_channels, shift_div
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self._inplanes = 64
+        blocks = TSM_DEPTHS[depth]
+        self.layer1 = self._stage(64, blocks[0], 1)
+        self.layer2 = self._stage(128, blocks[1], 2)
+        self.layer3 = self._stage(256, blocks[2], 2)
+        self.layer4 = self._stage(512, blocks[3], 2)
+        self.out_dim = 2048
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _stage(self, planes: int, count: int, stride: int) -> nn.Sequential:
+        out = planes * 4
+        downsample = None
+        if stride != 1 or self._inplanes != out:
+            downsample = nn.Sequential(nn.Conv2d(self._inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+        layers = [TSMBottleneck(self._inplanes, planes, stride, downsample, self.shift_div)]
+        self._inplanes = out
+        layers += [TSMBottleneck(out, planes, 1, None, self.shift_div) for _ in range(count - 1)]
+        return nn.Sequential(*layers)
+
+    def forward_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled features of every frame, ``(N, T, 2048)``."""
+        if x.dim() != 5 or x.shape[1] != self.in_channels:
+            raise ValueError(f"expected (N, {self.in_channels}, T, H, W), got {tuple(x.shape)}")
+        n, c, t, h, w = x.shape
+        for m in self.modules():
+            if isinstance(m, TSMBottleneck):
+                m.frames = t
+        frames = x.transpose(1, 2).reshape(n * t, c, h, w)
+        y = self.maxpool(self.relu(self.bn1(self.conv1(frames))))
+        y = self.layer4(self.layer3(self.layer2(self.layer1(y))))
+        return y.mean(dim=(2, 3)).view(n, t, -1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_frames(x).mean(dim=1)
+
+
+def tsm50(in_channels: int = 3, **kwargs) -> TSMResNet:
+    """TSM-ResNet-50 (MML's backbone)."""
+    return TSMResNet(50, in_channels, **kwargs)
+
+
+def tsm101(in_channels: int = 3, **kwargs) -> TSMResNet:
+    """TSM-ResNet-101."""
+    return TSMResNet(101, in_channels, **kwargs)
