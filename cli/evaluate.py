@@ -11,7 +11,7 @@ from actionkit.cli.display import console, fail
 
 
 def eval_command(
-    protocol: Annotated[str, typer.Argument(help="linear, knn, finetune, semi or transfer.")],
+    protocol: Annotated[str, typer.Argument(help="linear, knn, finetune, semi, transfer; test (video methods).")],
     run: Annotated[Path, typer.Argument(help="A run folder (runs/<method>/<time>).")],
     random_init: Annotated[bool, typer.Option(help="Evaluate an untrained encoder of the run's config (the baseline).")] = False,
     k: Annotated[int, typer.Option(help="knn: neighbours.")] = 1,
@@ -23,6 +23,10 @@ def eval_command(
                         typer.Option(help="Encoder: joint, motion, bone (i2md); theta, phi (asma).")] = None,
     standardize: Annotated[bool, typer.Option(help="linear: z-score features with training statistics first.")] = False,
     align: Annotated[bool, typer.Option(help="linear: ASMa's feature-alignment module over both encoders.")] = False,
+    modalities: Annotated[Optional[str], typer.Option(
+        help="test: test with these modality networks only, e.g. rgb or rgb,depth.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="test: videos per batch.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="test: loader processes.")] = None,
 ) -> None:
     """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
     from rich.table import Table
@@ -36,7 +40,13 @@ def eval_command(
     try:
         ctx = setup("auto")
         try:
-            results, path = run_protocol(protocol, run, ctx, opts)
+            if protocol == "test":
+                from actionkit.trainers.video_eval import test_run
+
+                mods = tuple(m.strip() for m in modalities.split(",") if m.strip()) if modalities else None
+                results, path = test_run(run, ctx, mods, batch_size, workers)
+            else:
+                results, path = run_protocol(protocol, run, ctx, opts)
         finally:
             teardown()
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:

@@ -20,6 +20,10 @@ def train_command(
     no_cmd: Annotated[bool, typer.Option("--no-cmd", help="I2MD ablation: no cross-modal distillation.")] = False,
     teacher: Annotated[Optional[Path], typer.Option(help="asma-distill: the ASMa run to distil.")] = None,
     tau: Annotated[Optional[float], typer.Option(help="asma-distill: the temperature.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(
+        help="dmcl: dmcl, independent, smcl, cmcl or random-teacher (Tables 1-2).")] = None,
+    modalities: Annotated[Optional[str], typer.Option(
+        help="Video methods: the modalities, comma-separated, e.g. rgb,depth,flow.")] = None,
     preset: Annotated[Optional[str], typer.Option(help="Named settings, e.g. nwucla-xview, ntu60-xsub.")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key.path=value.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="The run folder (default: runs/METHOD/<time>).")] = None,
@@ -33,6 +37,8 @@ def train_command(
         flags = [name for name, on in (("model.imd=false", no_imd), ("model.cmd=false", no_cmd)) if on]
         flags += [f"teacher.run={teacher}"] if teacher is not None else []
         flags += [f"model.tau={tau}"] if tau is not None else []
+        flags += [f"loss.strategy={strategy}"] if strategy is not None else []
+        flags += [f"data.modalities={modalities}"] if modalities is not None else []
         cfg = resolve_config(method, preset, flags + list(set_ or []), store, split, backbone, variant)
         summary = train(method, cfg, out=out, resume=resume)
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:

@@ -171,9 +171,13 @@ class Trainer:
         # The loader's own generator: workers' seeds must not come from (and advance) the
         # global torch RNG, or a resumed run would draw different dropout masks.
         generator = torch.Generator().manual_seed(self.run.seed * 1_000_003 + epoch)
+        # Datasets that decode with OpenCV ask for forkserver workers (a forked OpenCV
+        # thread pool deadlocks) and a per-worker setup (``worker_context``, ``worker_init``).
+        context = getattr(dataset, "worker_context", "fork")
         return DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers, drop_last=drop_last,
                           persistent_workers=False, pin_memory=self.ctx.device.type == "cuda",
-                          multiprocessing_context="fork" if workers else None, generator=generator,
+                          multiprocessing_context=context if workers else None, generator=generator,
+                          worker_init_fn=getattr(dataset, "worker_init", None) if workers else None,
                           collate_fn=self.collate_fn)
 
     def _log(self, record: dict[str, Any]) -> None:
@@ -265,5 +269,6 @@ class Trainer:
         """``method.evaluate`` on the held-out set, in order, on this process."""
         assert self.eval_set is not None
         self.method.eval()
-        loader = self._loader(self.eval_set, None, max(self.micro_batch, 64), drop_last=False, epoch=-1)
+        batch = getattr(self.cfg.data, "eval_batch_size", 0) or max(self.micro_batch, 64)
+        loader = self._loader(self.eval_set, None, batch, drop_last=False, epoch=-1)
         return self.method.evaluate(loader, self.ctx.device)

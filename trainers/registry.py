@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from actionkit.data import collate
-from actionkit.trainers import asma, asma_distill, i2md, supervised
+from actionkit.trainers import asma, asma_distill, dmcl, i2md, supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
 from actionkit.trainers.distributed import setup, teardown
@@ -29,6 +29,8 @@ class MethodEntry:
         variants: ``--variant`` name -> config transformation applied after the preset.
         encoder_recipe: ``(run config dict, modality or None) -> EncoderRecipe``: how
             ``actionkit eval`` rebuilds and feeds the run's encoder.
+        test_set: ``(config, modalities or None) -> dataset``: the multi-view test set of a
+            video method (``actionkit eval test``).
     """
 
     config: type
@@ -37,6 +39,7 @@ class MethodEntry:
     build: Callable[[Any], tuple[Any, Any, Any]]
     variants: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     encoder_recipe: Callable[[dict[str, Any], str | None], EncoderRecipe] | None = None
+    test_set: Callable[[Any, tuple[str, ...] | None], Any] | None = None
 
 
 METHODS: dict[str, MethodEntry] = {
@@ -48,6 +51,8 @@ METHODS: dict[str, MethodEntry] = {
                         asma.encoder_recipe),  # fmt: skip
     "asma-distill": MethodEntry(asma_distill.DistillConfig, asma_distill.PRESETS, "nwucla-xview-cpu",
                                 asma_distill.build),  # fmt: skip
+    "dmcl": MethodEntry(dmcl.DMCLConfig, dmcl.PRESETS, "nwucla-xview", dmcl.build, dmcl.VARIANTS,
+                        test_set=dmcl.make_test_set),
 }
 
 

@@ -12,6 +12,8 @@ its last frame rather than failing, as the reference pipelines do.
 - :class:`UniformTestSampler` and :class:`DenseSampler`: MML's Appendix 1 test views and
   dense sampling (every ``tau``-th frame from a random start).
 - :class:`MixedSampler`: one of several samplers per call (MML trains 50% uniform, 50% dense).
+- :class:`RepeatedSampler`: several independent draws of a training sampler as test views
+  (DMCL tests on 10 clips of 8 randomly sampled frames; reproducible from the item's seed).
 - :class:`StridedClipSampler`: CMPL's clips, ``clip_len`` frames at ``stride`` from a raw
   window of ``clip_len * stride`` frames (8x8 and 16x4 from 64 frames), with an optional
   time offset between the primary and auxiliary clips.
@@ -129,6 +131,19 @@ class MixedSampler:
     def __call__(self, num_frames: int, rng: np.random.Generator | None = None) -> np.ndarray:
         rng = _rng(rng)
         return self.samplers[int(rng.choice(len(self.samplers), p=self.probs))](num_frames, rng)
+
+
+class RepeatedSampler:
+    """``views`` independent draws of a one-view sampler, stacked: ``[views, clip_frames]``."""
+
+    def __init__(self, sampler, views: int):
+        if views < 1:
+            raise ValueError("views must be >= 1")
+        self.sampler, self.views = sampler, views
+
+    def __call__(self, num_frames: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        rng = _rng(rng)
+        return np.concatenate([self.sampler(num_frames, rng) for _ in range(self.views)])
 
 
 class StridedClipSampler:

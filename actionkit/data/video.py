@@ -47,6 +47,14 @@ class VideoClipDataset(Dataset):
             channels, ``[x0, y0, x1, y1, ...]``); use with a sampler taking L frames per segment.
     """
 
+    #: What a DataLoader over this dataset must use for its workers (read by the trainers' loop).
+    worker_context = "forkserver"
+
+    @staticmethod
+    def worker_init(worker_id: int) -> None:
+        """Pins OpenCV to one thread in each worker."""
+        _pin_opencv(worker_id)
+
     def __init__(self, store: str | Path, indices: np.ndarray, modalities: tuple[str, ...], sampler: Callable,
                  transform: Callable | None = None, *, seed: int = 0, stats: dict | None = None,
                  diff_frames: int = 6, stack: dict[str, int] | None = None):

@@ -62,32 +62,38 @@ class R2Plus1D(nn.Module):
         in_channels: Input channels (3 for RGB; 1 for depth; 2 for one flow field).
         midplanes: ``"torchvision"`` or ``"per-conv"`` (see the module docstring).
         layers: Blocks per stage (``(2, 2, 2, 2)`` is R(2+1)D-18, ``(3, 4, 6, 3)`` -34).
+        width: Channel multiplier (1: the published network; smaller widths make quick
+            CPU experiments affordable).
 
     Shapes:
-        ``forward``: ``(N, C, T, H, W)`` -> ``(N, 512)``.
-        ``forward_features``: ``(N, C, T, H, W)`` -> ``(N, 512, ceil(T/8), H/16, W/16)``.
+        ``forward``: ``(N, C, T, H, W)`` -> ``(N, out_dim)`` (512 x width).
+        ``forward_features``: ``(N, C, T, H, W)`` -> ``(N, out_dim, ceil(T/8), H/16, W/16)``.
     """
 
     def __init__(self, in_channels: int = 3, *, midplanes: str = "torchvision",
-                 layers: tuple[int, int, int, int] = (2, 2, 2, 2)):
+                 layers: tuple[int, int, int, int] = (2, 2, 2, 2), width: float = 1.0):
         super().__init__()
         if midplanes not in ("torchvision", "per-conv"):
             raise ValueError(f"midplanes must be 'torchvision' or 'per-conv', got {midplanes!r}")
+        if width <= 0:
+            raise ValueError(f"width must be positive, got {width}")
         self.in_channels, self.rule = in_channels, midplanes
+        stem_mid, stem_out = max(1, round(45 * width)), max(1, round(64 * width))
         self.stem = nn.Sequential(
-            nn.Conv3d(in_channels, 45, (1, 7, 7), (1, 2, 2), (0, 3, 3), bias=False),
-            nn.BatchNorm3d(45),
+            nn.Conv3d(in_channels, stem_mid, (1, 7, 7), (1, 2, 2), (0, 3, 3), bias=False),
+            nn.BatchNorm3d(stem_mid),
             nn.ReLU(inplace=True),
-            nn.Conv3d(45, 64, (3, 1, 1), 1, (1, 0, 0), bias=False),
-            nn.BatchNorm3d(64),
+            nn.Conv3d(stem_mid, stem_out, (3, 1, 1), 1, (1, 0, 0), bias=False),
+            nn.BatchNorm3d(stem_out),
             nn.ReLU(inplace=True),
         )
-        self._inplanes = 64
-        self.layer1 = self._stage(64, layers[0], 1)
-        self.layer2 = self._stage(128, layers[1], 2)
-        self.layer3 = self._stage(256, layers[2], 2)
-        self.layer4 = self._stage(512, layers[3], 2)
-        self.out_dim = 512
+        self._inplanes = stem_out
+        planes = [max(1, round(p * width)) for p in (64, 128, 256, 512)]
+        self.layer1 = self._stage(planes[0], layers[0], 1)
+        self.layer2 = self._stage(planes[1], layers[1], 2)
+        self.layer3 = self._stage(planes[2], layers[2], 2)
+        self.layer4 = self._stage(planes[3], layers[3], 2)
+        self.out_dim = planes[3]
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

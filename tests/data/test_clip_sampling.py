@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from actionkit.data.clip_sampling import (
+    RepeatedSampler,
     DenseSampler,
     MixedSampler,
     SegmentSampler,
@@ -83,3 +84,16 @@ def test_modality_offset_range():
     rng = np.random.default_rng(5)
     values = {modality_offset(10, 7, rng) for _ in range(200)}
     assert values == {0, 1, 2, 3} and modality_offset(5, 9, rng) == 0
+
+
+def test_repeated_sampler_draws_independent_training_views():
+    sampler = RepeatedSampler(SegmentSampler(8), views=10)
+    views = sampler(80, np.random.default_rng(0))
+    assert views.shape == (10, 8)
+    again = sampler(80, np.random.default_rng(0))
+    np.testing.assert_array_equal(views, again)
+    for v in views:  # each a TSN training draw: one frame in each tenth-of-video part
+        np.testing.assert_array_equal(v // 10, np.arange(8))
+    assert len({tuple(v) for v in views}) > 1
+    with pytest.raises(ValueError):
+        RepeatedSampler(SegmentSampler(8), views=0)

@@ -123,3 +123,5 @@ def test_r2plus1d_midplanes():
         build_video_backbone("r2plus1d18", midplanes="paper")
     feats = tv.forward_features(torch.randn(1, 3, 8, 64, 64))
     assert feats.shape == (1, 512, 1, 4, 4)
+    quarter = build_video_backbone("r2plus1d18", 2, width=0.25)
+    assert quarter.out_dim == 128 and quarter(torch.randn(1, 2, 8, 32, 32)).shape == (1, 128)

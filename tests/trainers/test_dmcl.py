@@ -1,0 +1,119 @@
+"""DMCL: the trainer over a generated RGB-D store, strategies, multi-clip test protocol, exact resume, DDP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from actionkit.prepare_video import VideoSettings, prepare_video
+from actionkit.sources.nwucla_video import NWUCLAVideo
+from actionkit.synthetic.videos import write_motion_videos
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.distributed import Context
+from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.video_eval import test_run
+
+CPU = Context(0, 1, 0, torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def video_store(tmp_path_factory):
+    """4 motion classes x 3 views x 1 clip of 10 frames, rgb + depth + TV-L1 flow at 32 px."""
+    tmp = tmp_path_factory.mktemp("dmcl-store")
+    raw = write_motion_videos(tmp / "raw", clips_per_view=1, frames=10, height=48, width=64, seed=3)
+    prepare_video(NWUCLAVideo([raw]), tmp / "v.zarr", streams=("rgb", "depth", "flow"),
+                  settings=VideoSettings(short_side=32), workers=1)
+    return tmp / "v.zarr"
+
+
+def tiny(store, *extra, strategy=None):
+    sets = ["model.width=0.125", "data.crop=24", "data.max_shift=2", "data.segments=4", "data.batch_size=4",
+            "data.eval_batch_size=4", "data.workers=0", "data.test_clips=2", "run.epochs=2", "run.eval_every=1",
+            "run.log_every=1", "optim.warmup_epochs=0"]
+    cfg = resolve_config("dmcl", "motion-cpu", [*sets, *extra], str(store), variant=strategy)
+    return cfg
+
+
+def test_trains_and_tests_every_modality_sum_and_oracle(video_store, tmp_path):
+    summary = train("dmcl", tiny(video_store), out=tmp_path / "run")
+    assert summary["epochs"] == 2
+    for key in ("acc_rgb", "acc_depth", "acc_flow", "acc_rgb+depth", "acc_rgb+flow", "acc_depth+flow", "acc_sum",
+                "acc_oracle"):
+        assert 0.0 <= summary[key] <= 1.0
+    assert summary["acc_oracle"] >= max(summary["acc_rgb"], summary["acc_depth"], summary["acc_flow"])
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    import json
+
+    epoch = [json.loads(line) for line in lines if "train_loss" in json.loads(line)][-1]
+    wins = [epoch[f"train_win_{m}"] for m in ("rgb", "depth", "flow")]
+    assert sum(wins) == pytest.approx(1.0)
+
+
+def test_eval_test_with_missing_modalities(video_store, tmp_path):
+    train("dmcl", tiny(video_store, "run.epochs=1"), out=tmp_path / "run")
+    full, path = test_run(tmp_path / "run", CPU, workers=0)
+    assert path.name == "test.json" and full["videos"] == 4 and full["modalities"] == ["rgb", "depth", "flow"]
+    rgb, path = test_run(tmp_path / "run", CPU, ("rgb",), workers=0)
+    assert path.name == "test-rgb.json"
+    assert rgb["acc_rgb"] == full["acc_rgb"]  # the same clips, the same network
+    assert rgb["acc_sum"] == rgb["acc_rgb"] and "acc_depth" not in rgb
+    pair, _ = test_run(tmp_path / "run", CPU, ("rgb", "flow"), workers=0)
+    assert pair["acc_sum"] == full["acc_rgb+flow"]
+    with pytest.raises(ValueError, match="it has no rgbdiff network"):
+        test_run(tmp_path / "run", CPU, ("rgbdiff",), workers=0)
+
+
+@pytest.mark.parametrize("strategy", ["independent", "smcl", "cmcl", "random-teacher"])
+def test_baseline_strategies_run(video_store, tmp_path, strategy):
+    cfg = tiny(video_store, "run.epochs=1", "run.max_steps=1", strategy=strategy)
+    assert cfg.loss.strategy == strategy
+    assert train("dmcl", cfg, out=tmp_path / strategy)["interrupted"]
+
+
+def test_two_modalities_and_bad_settings(video_store, tmp_path):
+    cfg = tiny(video_store, "data.modalities=rgb,flow", "run.epochs=1")
+    summary = train("dmcl", cfg, out=tmp_path / "two")
+    assert "acc_depth" not in summary and "acc_flow" in summary
+    with pytest.raises(ValueError, match="data.modalities must be distinct names among rgb, depth, flow"):
+        train("dmcl", tiny(video_store, "data.modalities=rgb,ir"), out=tmp_path / "bad")
+    with pytest.raises(FileNotFoundError, match="actionkit prepare nwucla-rgbd"):
+        train("dmcl", tiny(tmp_path / "absent.zarr"), out=tmp_path / "none")
+    with pytest.raises(KeyError, match="variants: dmcl, smcl, cmcl, random-teacher, independent"):
+        tiny(video_store, strategy="mcl")
+
+
+def test_resume_is_exact(video_store, tmp_path):
+    train("dmcl", tiny(video_store, "run.eval_every=5"), out=tmp_path / "full")
+    assert train("dmcl", tiny(video_store, "run.eval_every=5", "run.max_steps=1"), out=tmp_path / "part")["interrupted"]
+    train("dmcl", None, resume=tmp_path / "part")
+    a, b = (load_checkpoint(tmp_path / name)["model"] for name in ("full", "part"))
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+DDP_SCRIPT = """
+import sys, torch
+from actionkit.trainers.registry import resolve_config, train
+sets = ["model.width=0.125", "data.crop=24", "data.max_shift=2", "data.segments=4", "data.batch_size=4",
+        "data.eval_batch_size=4", "data.workers=0", "data.test_clips=1", "run.epochs=1", "run.device=cpu"]
+summary = train("dmcl", resolve_config("dmcl", "motion-cpu", sets, sys.argv[1]), out=sys.argv[2])
+print("summary", summary)
+"""
+
+
+def test_two_process_cpu_ddp(video_store, tmp_path):
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
+                           "29547", str(script), str(video_store), str(tmp_path / "ddp")],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ckpt = load_checkpoint(tmp_path / "ddp")
+    assert ckpt["state"]["epoch"] == 1 and ckpt["state"]["step"] == 1  # 8 training videos / (2 ranks x 2)
+    assert Path(tmp_path / "ddp" / "summary.json").exists()

@@ -1,0 +1,141 @@
+"""Multi-view video testing: clip-averaged predictions, per-modality, ensemble and oracle accuracies.
+
+Video methods test every video on several views (temporal clips x spatial crops) and
+average the views' class probabilities (DMCL: 10 clips; CMPL: 10 clips x 3 crops; MML:
+its uniform and dense views). With several modality networks, a prediction of a set of
+modalities is the sum of their averaged probabilities (DMCL's Sigma), and the oracle
+(Phi) counts a video as right when any one network is. ``actionkit eval test RUN`` runs a
+run's test protocol, optionally on a subset of its modalities (missing modalities at
+test time).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.config import from_dict
+from actionkit.trainers.distributed import Context
+
+__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "test_run"]
+
+
+def average_views(logits_fn: Callable[[torch.Tensor], torch.Tensor], views: torch.Tensor,
+                  chunk: int = 16) -> torch.Tensor:
+    """Class probabilities of each video, averaged over its views.
+
+    Args:
+        logits_fn: ``(N, C, K, H, W) -> (N, classes)``.
+        views: ``(B, V, C, K, H, W)`` (or ``(B, C, K, H, W)``: one view).
+        chunk: Views per forward pass (bounds the memory of a test batch).
+
+    Returns:
+        ``(B, classes)`` float32.
+    """
+    if views.dim() == 5:
+        views = views.unsqueeze(1)
+    b, v = views.shape[:2]
+    flat = views.reshape(b * v, *views.shape[2:])
+    probs = torch.cat([torch.softmax(logits_fn(part).float(), dim=-1) for part in flat.split(chunk)])
+    return probs.view(b, v, -1).mean(dim=1)
+
+
+@torch.no_grad()
+def collect_probabilities(logits_fns: dict[str, Callable[[torch.Tensor], torch.Tensor]],
+                          loader: Iterable[dict[str, Any]], device: torch.device,
+                          chunk: int = 16) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """View-averaged probabilities of every modality present in the batches.
+
+    Returns:
+        ``({modality: (N, classes)}, labels (N,))`` on the CPU, in loader order.
+    """
+    probs: dict[str, list[torch.Tensor]] = {}
+    labels = []
+    for batch in loader:
+        for mod, fn in logits_fns.items():
+            if mod in batch["inputs"]:
+                x = batch["inputs"][mod].to(device, non_blocking=True)
+                probs.setdefault(mod, []).append(average_views(fn, x, chunk).cpu())
+        labels.append(batch["label"])
+    return {m: torch.cat(p) for m, p in probs.items()}, torch.cat(labels)
+
+
+def ensemble_accuracies(probs: dict[str, torch.Tensor], labels: torch.Tensor) -> dict[str, float]:
+    """Accuracy of each modality, of the sum over every subset of two or more, and the oracle.
+
+    Args:
+        probs: ``{modality: (N, classes)}`` view-averaged probabilities.
+        labels: ``(N,)``.
+
+    Returns:
+        ``acc_<m>`` per modality, ``acc_<m1>+<m2>...`` per proper subset of two or more
+        (sum of probabilities), ``acc_sum`` (all modalities: Sigma) and ``acc_oracle`` (any
+        network right: Phi); fractions in [0, 1].
+    """
+    mods = list(probs)
+    out: dict[str, float] = {}
+    correct = {m: probs[m].argmax(dim=1) == labels for m in mods}
+    for m in mods:
+        out[f"acc_{m}"] = correct[m].float().mean().item()
+    for size in range(2, len(mods)):
+        for subset in itertools.combinations(mods, size):
+            total = sum(probs[m] for m in subset)
+            out["acc_" + "+".join(subset)] = (total.argmax(dim=1) == labels).float().mean().item()
+    out["acc_sum"] = (sum(probs.values()).argmax(dim=1) == labels).float().mean().item()
+    out["acc_oracle"] = torch.stack(list(correct.values())).any(dim=0).float().mean().item()
+    return out
+
+
+def test_run(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
+             batch_size: int | None = None, workers: int | None = None) -> tuple[dict[str, Any], Path]:
+    """A run's test protocol on its last checkpoint (``actionkit eval test``); writes ``RUN/results/test*.json``.
+
+    Args:
+        run: The run folder (or a checkpoint file in it).
+        ctx: The device to test on.
+        modalities: Test with these modality networks only (default: all of the run's).
+        batch_size: Videos per batch (default: the run's ``data.eval_batch_size``).
+        workers: Loader workers (default: the run's).
+
+    Returns:
+        The results and the file they were written to (``test.json``, or
+        ``test-rgb+depth.json`` for a subset).
+
+    Raises:
+        ValueError: The run's method has no video test protocol, or a modality it did not train.
+    """
+    from actionkit.trainers.evaluation import write_results
+    from actionkit.trainers.registry import get_method
+
+    path = Path(run)
+    ckpt_path = path / "checkpoints" / "last.pt" if path.is_dir() else path
+    ckpt = load_checkpoint(ckpt_path)
+    entry = get_method(ckpt["method"])
+    if entry.test_set is None:
+        raise ValueError(f"{run}: method {ckpt['method']} has no video test protocol; use linear, knn or finetune")
+    cfg = from_dict(entry.config, ckpt["config"])
+    method, _, _ = entry.build(cfg)
+    method.load_state_dict(ckpt["model"])
+    trained = tuple(getattr(method, "modalities", ()))
+    chosen = tuple(modalities) if modalities else trained
+    unknown = [m for m in chosen if m not in trained]
+    if unknown:
+        raise ValueError(f"{run}: the run trained {', '.join(trained)}; it has no {', '.join(unknown)} network")
+    dataset = entry.test_set(cfg, chosen)
+    batch = batch_size or getattr(cfg.data, "eval_batch_size", 1) or 1
+    nworkers = cfg.data.workers if workers is None else workers
+    loader = DataLoader(dataset, batch_size=batch, shuffle=False, num_workers=nworkers,
+                        multiprocessing_context=getattr(dataset, "worker_context", None) if nworkers else None,
+                        worker_init_fn=getattr(dataset, "worker_init", None) if nworkers else None)
+    method.to(ctx.device).eval()
+    results: dict[str, Any] = dict(method.evaluate(loader, ctx.device))
+    results.update({"modalities": list(chosen), "videos": len(dataset), "checkpoint": str(ckpt_path),
+                    "epoch": ckpt["state"]["epoch"]})
+    name = "test" + (f"-{'+'.join(chosen)}" if modalities else "")
+    return results, write_results(ckpt_path.parent.parent, name, results)
