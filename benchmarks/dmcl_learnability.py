@@ -5,10 +5,10 @@ Usage::
     python benchmarks/dmcl_learnability.py                              # dmcl and independent
     python benchmarks/dmcl_learnability.py --strategies dmcl,independent,smcl,cmcl,random-teacher --epochs 20
 
-Data: :mod:`actionkit.synthetic.videos` (4 classes told apart by motion only; 6 clips
+Data: :mod:`actionkit.synthetic.videos` (4 classes told apart by motion only; 12 clips
 per class and view, 24 frames, 128x96) written in the NW-UCLA RGB-D layout and prepared
 with ``actionkit prepare nwucla-rgbd --streams rgb,depth,flow --short-side 64`` (TV-L1
-flow); cross-view split: 48 training and 24 test videos; chance is 25%.
+flow); cross-view split: 96 training and 48 test videos; chance is 25%.
 
 Each strategy trains with the ``motion-cpu`` preset (R(2+1)D-18 at quarter width, 56
 crops, batch 8, lr 0.05) from the same seed. Printed: per epoch, how often each modality
@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actionkit.prepare_video import VideoSettings, prepare_video  # noqa: E402
-from actionkit.sources.nwucla_video import NWUCLAVideo  # noqa: E402
+from actionkit.sources.nwucla_video import NWUCLAVideoSource  # noqa: E402
 from actionkit.synthetic.videos import write_motion_videos  # noqa: E402
 from actionkit.trainers.registry import resolve_config, train  # noqa: E402
 
@@ -40,7 +40,7 @@ def build_store(work: Path, clips: int, seed: int) -> Path:
     if not (store / "zarr.json").exists():
         t0 = time.perf_counter()
         raw = write_motion_videos(work / "raw", clips_per_view=clips, seed=seed)
-        prepare_video(NWUCLAVideo([raw]), store, streams=MODS, settings=VideoSettings(short_side=64), overwrite=True)
+        prepare_video(NWUCLAVideoSource([raw]), store, streams=MODS, settings=VideoSettings(short_side=64), overwrite=True)
         print(f"generated and prepared {store} in {time.perf_counter() - t0:.0f} s", flush=True)
     return store
 
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strategies", default="dmcl,independent")
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--clips", type=int, default=6, help="clips per class and view")
+    parser.add_argument("--clips", type=int, default=12, help="clips per class and view")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="keep the store and runs here")
     args = parser.parse_args()
@@ -83,7 +83,7 @@ def main() -> None:
     for strategy, r in results.items():
         cells = " ".join(f"{100 * r[f'acc_{m}']:>6.1f}%" for m in (*MODS, "sum", "oracle"))
         print(f"{strategy:<14} {cells}   {r['wall_s']:>6.0f}")
-    print(f"(test: {work}, 24 videos, chance 25%)")
+    print(f"(runs in {work}; chance 25%)")
 
 
 if __name__ == "__main__":

@@ -41,10 +41,10 @@ def eval_command(
         ctx = setup("auto")
         try:
             if protocol == "test":
-                from actionkit.trainers.video_eval import test_run
+                from actionkit.trainers.video_eval import run_test_protocol
 
                 mods = tuple(m.strip() for m in modalities.split(",") if m.strip()) if modalities else None
-                results, path = test_run(run, ctx, mods, batch_size, workers)
+                results, path = run_test_protocol(run, ctx, mods, batch_size, workers)
             else:
                 results, path = run_protocol(protocol, run, ctx, opts)
         finally:

@@ -97,12 +97,14 @@ def train(method: str, cfg: Any, out: Path | None = None, resume: Path | None = 
     """Run a method to the end (or to a SIGTERM) and return its summary.
 
     With ``resume``, the run folder's own config is used (overrides given now are
-    ignored, so that the continuation is exact) and the run continues in that folder.
+    ignored, so that the continuation is exact) and the run continues in that folder
+    to its last epoch (a ``run.max_steps`` budget of the stopped invocation is dropped).
     """
     entry = get_method(method)
     if resume is not None:
         ckpt = load_checkpoint(resume)
         cfg = from_dict(entry.config, ckpt["config"])
+        cfg.run.max_steps = 0  # a step budget stops one invocation; the continuation runs to run.epochs
         out = Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent
     if out is None:
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

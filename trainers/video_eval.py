@@ -23,7 +23,7 @@ from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 
-__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "test_run"]
+__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "run_test_protocol"]
 
 
 def average_views(logits_fn: Callable[[torch.Tensor], torch.Tensor], views: torch.Tensor,
@@ -92,7 +92,7 @@ def ensemble_accuracies(probs: dict[str, torch.Tensor], labels: torch.Tensor) ->
     return out
 
 
-def test_run(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
+def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
              batch_size: int | None = None, workers: int | None = None) -> tuple[dict[str, Any], Path]:
     """A run's test protocol on its last checkpoint (``actionkit eval test``); writes ``RUN/results/test*.json``.
 

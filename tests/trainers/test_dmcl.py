@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from actionkit.prepare_video import VideoSettings, prepare_video
-from actionkit.sources.nwucla_video import NWUCLAVideo
+from actionkit.sources.nwucla_video import NWUCLAVideoSource
 from actionkit.synthetic.videos import write_motion_videos
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.registry import resolve_config, train
-from actionkit.trainers.video_eval import test_run
+from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
@@ -26,7 +26,7 @@ def video_store(tmp_path_factory):
     """4 motion classes x 3 views x 1 clip of 10 frames, rgb + depth + TV-L1 flow at 32 px."""
     tmp = tmp_path_factory.mktemp("dmcl-store")
     raw = write_motion_videos(tmp / "raw", clips_per_view=1, frames=10, height=48, width=64, seed=3)
-    prepare_video(NWUCLAVideo([raw]), tmp / "v.zarr", streams=("rgb", "depth", "flow"),
+    prepare_video(NWUCLAVideoSource([raw]), tmp / "v.zarr", streams=("rgb", "depth", "flow"),
                   settings=VideoSettings(short_side=32), workers=1)
     return tmp / "v.zarr"
 
@@ -56,16 +56,16 @@ def test_trains_and_tests_every_modality_sum_and_oracle(video_store, tmp_path):
 
 def test_eval_test_with_missing_modalities(video_store, tmp_path):
     train("dmcl", tiny(video_store, "run.epochs=1"), out=tmp_path / "run")
-    full, path = test_run(tmp_path / "run", CPU, workers=0)
+    full, path = run_test_protocol(tmp_path / "run", CPU, workers=0)
     assert path.name == "test.json" and full["videos"] == 4 and full["modalities"] == ["rgb", "depth", "flow"]
-    rgb, path = test_run(tmp_path / "run", CPU, ("rgb",), workers=0)
+    rgb, path = run_test_protocol(tmp_path / "run", CPU, ("rgb",), workers=0)
     assert path.name == "test-rgb.json"
     assert rgb["acc_rgb"] == full["acc_rgb"]  # the same clips, the same network
     assert rgb["acc_sum"] == rgb["acc_rgb"] and "acc_depth" not in rgb
-    pair, _ = test_run(tmp_path / "run", CPU, ("rgb", "flow"), workers=0)
+    pair, _ = run_test_protocol(tmp_path / "run", CPU, ("rgb", "flow"), workers=0)
     assert pair["acc_sum"] == full["acc_rgb+flow"]
     with pytest.raises(ValueError, match="it has no rgbdiff network"):
-        test_run(tmp_path / "run", CPU, ("rgbdiff",), workers=0)
+        run_test_protocol(tmp_path / "run", CPU, ("rgbdiff",), workers=0)
 
 
 @pytest.mark.parametrize("strategy", ["independent", "smcl", "cmcl", "random-teacher"])
@@ -115,5 +115,5 @@ def test_two_process_cpu_ddp(video_store, tmp_path):
                           capture_output=True, text=True, env=env, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     ckpt = load_checkpoint(tmp_path / "ddp")
-    assert ckpt["state"]["epoch"] == 1 and ckpt["state"]["step"] == 1  # 8 training videos / (2 ranks x 2)
+    assert ckpt["state"]["epoch"] == 1 and ckpt["state"]["step"] == 2  # 8 training videos, batch 4 (2 per rank)
     assert Path(tmp_path / "ddp" / "summary.json").exists()
