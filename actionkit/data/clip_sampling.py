@@ -82,33 +82,41 @@ class SegmentSampler:
 class UniformTestSampler:
     """MML's uniform test views (Appendix 1): view i of m uses frames ``floor((j + i / m) T / N)``.
 
+    ``length`` > 1 takes that many consecutive frames from each position (stacked flow),
+    with T replaced by ``T - length + 1`` so that every stack fits.
+
     The appendix prints the offset as ``i * m``; its text gives the views of ``m = 2`` as
     ``{0, T/N, ...}`` and ``{0.5 T/N, ...}``, which is ``i / m``: that is what is used.
     """
 
-    def __init__(self, frames: int, views: int = 2):
-        self.frames, self.views = frames, views
+    def __init__(self, frames: int, views: int = 2, *, length: int = 1):
+        if frames < 1 or views < 1 or length < 1:
+            raise ValueError("frames, views and length must be >= 1")
+        self.frames, self.views, self.length = frames, views, length
 
     def __call__(self, num_frames: int, rng: np.random.Generator | None = None) -> np.ndarray:
         j = np.arange(self.frames)
-        rows = [np.floor((j + i / self.views) * num_frames / self.frames) for i in range(self.views)]
-        return np.clip(np.stack(rows), 0, num_frames - 1).astype(np.int64)
+        span = max(num_frames - self.length + 1, 1)
+        rows = [np.floor((j + i / self.views) * span / self.frames) for i in range(self.views)]
+        starts = np.clip(np.stack(rows), 0, span - 1).astype(np.int64)
+        return _expand(starts, self.length, num_frames)
 
 
 class DenseSampler:
     """Every ``tau``-th frame, ``frames`` of them, from a random start (MML's dense sampling).
 
     Test views (``train=False``), with ``T' = T - tau (N - 1)``: for ``views = 1`` the start
-    ``floor(T' / 2)``; for k > 1 views the starts ``floor(i T' / k)``.
+    ``floor(T' / 2)``; for k > 1 views the starts ``floor(i T' / k)``. ``length`` > 1 takes
+    that many consecutive frames from each position (stacked flow).
     """
 
-    def __init__(self, frames: int, tau: int, *, train: bool = True, views: int = 1):
-        if frames < 1 or tau < 1 or views < 1:
-            raise ValueError("frames, tau and views must be >= 1")
-        self.frames, self.tau, self.train, self.views = frames, tau, train, views
+    def __init__(self, frames: int, tau: int, *, train: bool = True, views: int = 1, length: int = 1):
+        if frames < 1 or tau < 1 or views < 1 or length < 1:
+            raise ValueError("frames, tau, views and length must be >= 1")
+        self.frames, self.tau, self.train, self.views, self.length = frames, tau, train, views, length
 
     def __call__(self, num_frames: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        room = num_frames - self.tau * (self.frames - 1)
+        room = num_frames - self.tau * (self.frames - 1) - (self.length - 1)
         if self.train:
             starts = np.array([_rng(rng).integers(0, room) if room > 0 else 0])
         elif self.views == 1:
@@ -116,7 +124,7 @@ class DenseSampler:
         else:
             starts = np.floor(np.arange(self.views) * max(room, 0) / self.views).astype(np.int64)
         idx = starts[:, None] + self.tau * np.arange(self.frames)
-        return np.clip(idx, 0, num_frames - 1).astype(np.int64)
+        return _expand(np.clip(idx, 0, max(num_frames - self.length, 0)).astype(np.int64), self.length, num_frames)
 
 
 class MixedSampler:

@@ -44,7 +44,9 @@ class VideoClipDataset(Dataset):
         diff_frames: Frames per RGB-difference group when computed from RGB (MML: 6).
         stack: ``{modality: L}``: every L consecutive sampled frames become one input frame
             with L x C channels, frame-major (TSN's stacked flow: L = 5 x/y pairs -> 10
-            channels, ``[x0, y0, x1, y1, ...]``); use with a sampler taking L frames per segment.
+            channels, ``[x0, y0, x1, y1, ...]``); use with a sampler taking L frames per
+            position (``length=L``). The other modalities then read the first frame of each
+            group of L, so every modality stays aligned (MML trains rgb with stacked flow).
     """
 
     #: What a DataLoader over this dataset must use for its workers (read by the trainers' loop).
@@ -68,6 +70,9 @@ class VideoClipDataset(Dataset):
         self.stats = stats
         self.diff_frames = diff_frames
         self.stack = dict(stack or {})
+        if len(set(self.stack.values())) > 1:
+            raise ValueError(f"stacked modalities must share one group length, got {self.stack}")
+        self.group = next(iter(self.stack.values()), 1)
         self._store: Store | None = None
         store_ = self.store
         streams = set(store_.stream_names)
@@ -104,14 +109,15 @@ class VideoClipDataset(Dataset):
     def _read(self, index: int, frames: np.ndarray) -> Clip:
         """Decoded frames ``[K, H, W, C]`` of every modality at the same indices."""
         clip: Clip = {}
+        firsts = frames[:: self.group]  # the first frame of each group, for the unstacked modalities
         for mod in self.modalities:
             if mod == "rgbdiff" and "rgbdiff" not in self.store.stream_names:
                 continue
-            images = self.store.images(index, mod, frames)
+            images = self.store.images(index, mod, frames if mod in self.stack else firsts)
             clip[mod] = images[..., None] if images.ndim == 3 else images
         if "rgbdiff" in self.modalities and "rgbdiff" not in self.store.stream_names:
             n = int(self.store.samples["frames"][index])
-            groups = np.minimum(frames[:, None] + np.arange(self.diff_frames), n - 1).reshape(-1)
+            groups = np.minimum(firsts[:, None] + np.arange(self.diff_frames), n - 1).reshape(-1)
             clip["rgbdiff"] = self.store.images(index, "rgb", groups)
         return clip
 

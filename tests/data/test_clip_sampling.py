@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from actionkit.data.clip_sampling import (
-    RepeatedSampler,
     DenseSampler,
     MixedSampler,
+    RepeatedSampler,
     SegmentSampler,
     StridedClipSampler,
     UniformTestSampler,
@@ -97,3 +97,16 @@ def test_repeated_sampler_draws_independent_training_views():
     assert len({tuple(v) for v in views}) > 1
     with pytest.raises(ValueError):
         RepeatedSampler(SegmentSampler(8), views=0)
+
+
+def test_dense_and_uniform_views_of_consecutive_groups():
+    dense = DenseSampler(4, 3, train=False, length=5)(40)
+    assert dense.shape == (1, 20)
+    # T' = 40 - 3 * 3 - 4 = 27, start 13; positions 13, 16, 19, 22, each followed by 4 more frames.
+    np.testing.assert_array_equal(dense[0].reshape(4, 5)[:, 0], [13, 16, 19, 22])
+    np.testing.assert_array_equal(dense[0].reshape(4, 5)[1], np.arange(16, 21))
+    uniform = UniformTestSampler(4, 2, length=5)(40)
+    # span 36: view 0 at floor(j * 9), view 1 at floor((j + 0.5) * 9).
+    np.testing.assert_array_equal(uniform.reshape(2, 4, 5)[:, :, 0], [[0, 9, 18, 27], [4, 13, 22, 31]])
+    assert uniform.max() <= 39
+    assert DenseSampler(8, 2, length=5)(10, np.random.default_rng(0)).max() <= 9  # too short: clipped

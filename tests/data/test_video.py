@@ -89,3 +89,17 @@ def test_stacked_flow_channels_are_frame_major(store):
     assert flat.shape == (2, 6, 48, 64)
     # Segment 1, pair 2: x is channel 2 * 2 + 0, y channel 2 * 2 + 1; flat frame 1 * 3 + 2.
     assert torch.equal(x[4, 1], flat[0, 5]) and torch.equal(x[5, 1], flat[1, 5])
+
+
+def test_stacked_flow_stays_aligned_with_rgb_and_rgbdiff(store):
+    # The sampler takes 3 consecutive frames per position; flow stacks them, rgb and the
+    # computed RGB difference start at the first of each group.
+    both = VideoClipDataset(store, [0], ("rgb", "flow", "rgbdiff"), SegmentSampler(2, 3, train=False),
+                            stack={"flow": 3}, diff_frames=3)[0]["inputs"]
+    assert both["flow"].shape == (6, 2, 48, 64) and both["rgb"].shape == (3, 2, 48, 64)
+    assert both["rgbdiff"].shape == (6, 2, 48, 64)
+    starts = SegmentSampler(2, 3, train=False)(9)[0][::3]  # flow frames of sample 0: 10 - 1
+    rgb = VideoClipDataset(store, [0], ("rgb",), lambda n, rng: starts[None])[0]["inputs"]["rgb"]
+    assert torch.equal(both["rgb"], rgb)
+    with pytest.raises(ValueError, match="share one group length"):
+        VideoClipDataset(store, [0], ("flow", "rgbdiff"), SegmentSampler(2), stack={"flow": 5, "rgbdiff": 2})
