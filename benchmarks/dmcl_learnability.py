@@ -27,10 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from actionkit.trainers.registry import resolve_config, train  # noqa: E402
+
 from actionkit.prepare_video import VideoSettings, prepare_video  # noqa: E402
 from actionkit.sources.nwucla_video import NWUCLAVideoSource  # noqa: E402
 from actionkit.synthetic.videos import write_motion_videos  # noqa: E402
-from actionkit.trainers.registry import resolve_config, train  # noqa: E402
 
 MODS = ("rgb", "depth", "flow")
 
@@ -40,7 +41,8 @@ def build_store(work: Path, clips: int, seed: int) -> Path:
     if not (store / "zarr.json").exists():
         t0 = time.perf_counter()
         raw = write_motion_videos(work / "raw", clips_per_view=clips, seed=seed)
-        prepare_video(NWUCLAVideoSource([raw]), store, streams=MODS, settings=VideoSettings(short_side=64), overwrite=True)
+        prepare_video(NWUCLAVideoSource([raw]), store, streams=MODS, settings=VideoSettings(short_side=64),
+                      overwrite=True)
         print(f"generated and prepared {store} in {time.perf_counter() - t0:.0f} s", flush=True)
     return store
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
 from actionkit.cli.display import console, fail
 
 
@@ -29,11 +28,11 @@ def eval_command(
     workers: Annotated[Optional[int], typer.Option(help="test: loader processes.")] = None,
 ) -> None:
     """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
+    from actionkit.trainers.distributed import setup, teardown
+    from actionkit.trainers.evaluation import EvalOptions, run_protocol
     from rich.table import Table
 
     from actionkit.store.errors import StoreError
-    from actionkit.trainers.distributed import setup, teardown
-    from actionkit.trainers.evaluation import EvalOptions, run_protocol
 
     opts = EvalOptions(random_init=random_init, k=k, epochs=epochs, fraction=fraction, repeats=repeats, target=target,
                        standardize=standardize, modality=modality, align=align)

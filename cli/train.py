@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
 from actionkit.cli.display import console, fail
 
 
@@ -23,23 +22,34 @@ def train_command(
     strategy: Annotated[Optional[str], typer.Option(
         help="dmcl: dmcl, independent, smcl, cmcl or random-teacher (Tables 1-2).")] = None,
     modalities: Annotated[Optional[str], typer.Option(
-        help="Video methods: the modalities, comma-separated, e.g. rgb,depth,flow.")] = None,
+        help="Video methods: the modalities, comma-separated, e.g. rgb,depth,flow; mml: one per model.")] = None,
+    modality: Annotated[Optional[str], typer.Option(help="mml: the one model's modality (stage ce).")] = None,
+    stage: Annotated[Optional[str], typer.Option(help="mml: ce, ml or mml (Fig. 1).")] = None,
+    init: Annotated[Optional[str], typer.Option(
+        help="mml: initial weights: local files or run folders, one per model (comma-separated) or one for all.",
+    )] = None,
+    pipeline: Annotated[bool, typer.Option("--pipeline", help="mml: run all three stages (Fig. 3).")] = False,
     preset: Annotated[Optional[str], typer.Option(help="Named settings, e.g. nwucla-xview, ntu60-xsub.")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key.path=value.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="The run folder (default: runs/METHOD/<time>).")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Continue a run folder exactly where it stopped.")] = None,
 ) -> None:
     """Train METHOD; writes config.json, metrics.jsonl, checkpoints/ and summary.json to the run folder."""
-    from actionkit.store.errors import StoreError
     from actionkit.trainers.registry import resolve_config, train
+
+    from actionkit.store.errors import StoreError
 
     try:
         flags = [name for name, on in (("model.imd=false", no_imd), ("model.cmd=false", no_cmd)) if on]
         flags += [f"teacher.run={teacher}"] if teacher is not None else []
         flags += [f"model.tau={tau}"] if tau is not None else []
         flags += [f"loss.strategy={strategy}"] if strategy is not None else []
-        flags += [f"data.modalities={modalities}"] if modalities is not None else []
-        cfg = resolve_config(method, preset, flags + list(set_ or []), store, split, backbone, variant)
+        flags += [f"model.init={init}"] if init is not None else []
+        flags += ["pipeline=true"] if pipeline else []
+        if stage is not None and variant is not None:
+            raise ValueError("give --stage or --variant, not both")
+        cfg = resolve_config(method, preset, flags + list(set_ or []), store, split, backbone, stage or variant,
+                             modalities or modality)
         summary = train(method, cfg, out=out, resume=resume)
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from actionkit.data import collate
-from actionkit.trainers import asma, asma_distill, dmcl, i2md, supervised
+from actionkit.trainers import asma, asma_distill, dmcl, i2md, mml, supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
 from actionkit.trainers.distributed import setup, teardown
@@ -31,6 +31,8 @@ class MethodEntry:
             ``actionkit eval`` rebuilds and feeds the run's encoder.
         test_set: ``(config, modalities or None) -> dataset``: the multi-view test set of a
             video method (``actionkit eval test``).
+        pipeline: ``(config, run folder) -> summary``: runs several stages when the config
+            asks for it (``pipeline`` true; MML's three stages).
     """
 
     config: type
@@ -40,6 +42,7 @@ class MethodEntry:
     variants: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     encoder_recipe: Callable[[dict[str, Any], str | None], EncoderRecipe] | None = None
     test_set: Callable[[Any, tuple[str, ...] | None], Any] | None = None
+    pipeline: Callable[[Any, Path], dict[str, Any]] | None = None
 
 
 METHODS: dict[str, MethodEntry] = {
@@ -53,6 +56,8 @@ METHODS: dict[str, MethodEntry] = {
                                 asma_distill.build),  # fmt: skip
     "dmcl": MethodEntry(dmcl.DMCLConfig, dmcl.PRESETS, "nwucla-xview", dmcl.build, dmcl.VARIANTS,
                         test_set=dmcl.make_test_set),
+    "mml": MethodEntry(mml.MMLConfig, mml.PRESETS, "ucf101-split1", mml.build, mml.VARIANTS,
+                       test_set=mml.make_test_set, pipeline=mml.run_pipeline),
 }
 
 
@@ -71,11 +76,13 @@ def resolve_config(
     split: str | None = None,
     backbone: str | None = None,
     variant: str | None = None,
+    modalities: str | None = None,
 ) -> Any:
     """A method's config: its preset, then ``--store``/``--split``/``--backbone``, then ``--set``.
 
     ``store``, ``split`` and ``backbone`` are shorthands for the overrides
-    ``data.store``, ``data.protocol`` and ``model.backbone``; ``variant`` names one of the
+    ``data.store``, ``data.protocol`` and ``model.backbone``, ``modalities`` for the
+    method's ``modalities`` field (comma-separated); ``variant`` names one of the
     method's variants (e.g. i2md's ``cmd``), applied right after the preset.
     """
     entry = get_method(method)
@@ -89,6 +96,9 @@ def resolve_config(
             raise KeyError(f"unknown variant {variant!r} for {method}; variants: {have}")
         cfg = entry.variants[variant](cfg)
     shorthands = {"data.store": store, "data.protocol": split, "model.backbone": backbone}
+    if modalities:  # the methods keep them in data (DMCL: one network per modality) or model (MML)
+        where = "model" if hasattr(getattr(cfg, "model", None), "modalities") else "data"
+        shorthands[f"{where}.modalities"] = modalities
     overrides = [f"{key}={value}" for key, value in shorthands.items() if value] + list(overrides)
     return apply_overrides(cfg, overrides)
 
@@ -109,6 +119,8 @@ def train(method: str, cfg: Any, out: Path | None = None, resume: Path | None = 
     if out is None:
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / method / stamp
+    if entry.pipeline is not None and getattr(cfg, "pipeline", False):
+        return entry.pipeline(cfg, Path(out))
     ctx = setup(cfg.run.device)
     try:
         model, train_set, eval_set = entry.build(cfg)

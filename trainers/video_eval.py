@@ -49,19 +49,29 @@ def average_views(logits_fn: Callable[[torch.Tensor], torch.Tensor], views: torc
 @torch.no_grad()
 def collect_probabilities(logits_fns: dict[str, Callable[[torch.Tensor], torch.Tensor]],
                           loader: Iterable[dict[str, Any]], device: torch.device,
-                          chunk: int = 16) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """View-averaged probabilities of every modality present in the batches.
+                          chunk: int = 16, sources: dict[str, str] | None = None,
+                          ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """View-averaged probabilities of every network whose input is present in the batches.
+
+    Args:
+        logits_fns: ``{name: fn}`` (a name per network).
+        loader: Batches of ``{"inputs": {modality: views}, "label": ...}``.
+        device: Where the networks are.
+        chunk: Views per forward pass.
+        sources: ``{name: modality}`` when names are not modalities (several networks
+            of one modality, as MML's two RGB models).
 
     Returns:
-        ``({modality: (N, classes)}, labels (N,))`` on the CPU, in loader order.
+        ``({name: (N, classes)}, labels (N,))`` on the CPU, in loader order.
     """
     probs: dict[str, list[torch.Tensor]] = {}
     labels = []
     for batch in loader:
-        for mod, fn in logits_fns.items():
+        for name, fn in logits_fns.items():
+            mod = sources[name] if sources else name
             if mod in batch["inputs"]:
                 x = batch["inputs"][mod].to(device, non_blocking=True)
-                probs.setdefault(mod, []).append(average_views(fn, x, chunk).cpu())
+                probs.setdefault(name, []).append(average_views(fn, x, chunk).cpu())
         labels.append(batch["label"])
     return {m: torch.cat(p) for m, p in probs.items()}, torch.cat(labels)
 

@@ -85,28 +85,34 @@ class TSMResNet(nn.Module):
             stacked RGB differences (MML).
         shift_div: 1/``shift_div`` of the channels shift each way (8 in TSM and MML);
             0 gives the plain per-frame ResNet (TSN).
+        width: Channel multiplier (1: the published network; smaller widths make quick
+            CPU experiments affordable, and do not load ImageNet weights).
 
     Shapes:
-        ``forward``: ``(N, C, T, H, W)`` -> ``(N, 2048)``, the mean over the T frames.
-        ``forward_frames``: ``(N, C, T, H, W)`` -> ``(N, T, 2048)``.
+        ``forward``: ``(N, C, T, H, W)`` -> ``(N, out_dim)`` (2048 x width), the mean over the T frames.
+        ``forward_frames``: ``(N, C, T, H, W)`` -> ``(N, T, out_dim)``.
     """
 
-    def __init__(self, depth: int = 50, in_channels: int = 3, *, shift_div: int = 8):
+    def __init__(self, depth: int = 50, in_channels: int = 3, *, shift_div: int = 8, width: float = 1.0):
         super().__init__()
         if depth not in TSM_DEPTHS:
             raise ValueError(f"unknown TSM-ResNet depth {depth}; valid depths: {sorted(TSM_DEPTHS)}")
+        if width <= 0:
+            raise ValueError(f"width must be positive, got {width}")
         self.depth, self.in_channels, self.shift_div = depth, in_channels, shift_div
-        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        stem = max(1, round(64 * width))
+        self.conv1 = nn.Conv2d(in_channels, stem, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(stem)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self._inplanes = 64
+        self._inplanes = stem
         blocks = TSM_DEPTHS[depth]
-        self.layer1 = self._stage(64, blocks[0], 1)
-        self.layer2 = self._stage(128, blocks[1], 2)
-        self.layer3 = self._stage(256, blocks[2], 2)
-        self.layer4 = self._stage(512, blocks[3], 2)
-        self.out_dim = 2048
+        planes = [max(1, round(p * width)) for p in (64, 128, 256, 512)]
+        self.layer1 = self._stage(planes[0], blocks[0], 1)
+        self.layer2 = self._stage(planes[1], blocks[1], 2)
+        self.layer3 = self._stage(planes[2], blocks[2], 2)
+        self.layer4 = self._stage(planes[3], blocks[3], 2)
+        self.out_dim = planes[3] * 4
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

@@ -29,7 +29,10 @@ from torch import nn
 
 from actionkit.models.weights import LoadResult, extract_state_dict
 
-__all__ = ["load_image_weights", "adapt_state_dict", "inflate_kernel", "adapt_input_channels", "first_conv_key"]
+__all__ = [
+    "load_image_weights", "fill_from_state", "adapt_state_dict", "inflate_kernel", "adapt_input_channels",
+    "first_conv_key",
+]
 
 _SHOW = 5
 
@@ -151,6 +154,20 @@ def load_image_weights(
         raise ValueError(f"{file}: {err}") from None
     except Exception as err:  # unpickling errors of all kinds
         raise ValueError(f"{file}: not a readable torch checkpoint ({err})") from err
+    return fill_from_state(model, state, str(file), inflate=inflate, head_prefixes=head_prefixes, strict=strict)
+
+
+def fill_from_state(
+    model: nn.Module,
+    state: dict[str, torch.Tensor],
+    source: str,
+    *,
+    inflate: str = "mean",
+    head_prefixes: tuple[str, ...] = ("fc.",),
+    strict: bool = True,
+) -> LoadResult:
+    """:func:`load_image_weights` for a state dict already in memory (``source`` names it in errors)."""
+    file = source
     tensors, result, problems = adapt_state_dict(state, model, inflate=inflate, head_prefixes=head_prefixes)
     errors = []
     if problems:

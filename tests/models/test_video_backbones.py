@@ -13,6 +13,7 @@ from actionkit.models.tsm import TSMResNet, temporal_shift
 
 # Small settings where the registry's defaults are slow to run on CPU tests.
 SMALL: dict[str, dict] = {name: {"width": 0.125} for name in VIDEO_BACKBONES if name.startswith("resnet3d")}
+SMALL["tsm101"] = {"width": 0.25}
 
 
 def test_registry_names_and_unknown():
@@ -110,6 +111,8 @@ def test_tsm_mixes_frames_and_tsn_does_not():
         shifted = tsm.forward_frames(x[:, :, perm])
         assert not torch.allclose(shifted, tsm.forward_frames(x)[:, perm], atol=1e-4)
         torch.testing.assert_close(tsm(x), tsm.forward_frames(x).mean(1))
+    quarter = TSMResNet(50, 10, width=0.25)
+    assert quarter.out_dim == 512 and quarter(torch.randn(2, 10, 3, 32, 32)).shape == (2, 512)
 
 
 def test_r2plus1d_midplanes():

@@ -9,26 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from actionkit.prepare_video import VideoSettings, prepare_video
-from actionkit.sources.nwucla_video import NWUCLAVideoSource
-from actionkit.synthetic.videos import write_motion_videos
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.registry import resolve_config, train
 from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
-
-
-@pytest.fixture(scope="module")
-def video_store(tmp_path_factory):
-    """4 motion classes x 3 views x 1 clip of 10 frames, rgb + depth + TV-L1 flow at 32 px."""
-    tmp = tmp_path_factory.mktemp("dmcl-store")
-    raw = write_motion_videos(tmp / "raw", clips_per_view=1, frames=10, height=48, width=64, seed=3)
-    prepare_video(NWUCLAVideoSource([raw]), tmp / "v.zarr", streams=("rgb", "depth", "flow"),
-                  settings=VideoSettings(short_side=32), workers=1)
-    return tmp / "v.zarr"
 
 
 def tiny(store, *extra, strategy=None):

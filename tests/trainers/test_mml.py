@@ -1,0 +1,89 @@
+"""MML: stages, initialisation across stages and modalities, test views, the three-stage pipeline, exact resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.distributed import Context
+from actionkit.trainers.mml import AppendixViews, parse_views
+from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.video_eval import run_test_protocol
+
+CPU = Context(0, 1, 0, torch.device("cpu"))
+
+
+def tiny(store, *extra, stage=None, modalities=None):
+    sets = ["model.width=0.0625", "data.crop=24", "data.segments=2", "data.batch_size=4", "data.eval_batch_size=4",
+            "data.workers=0", "run.epochs=1", "run.eval_every=1", "run.log_every=1", "optim.warmup_epochs=0",
+            "data.test_views=uniform1+dense1"]
+    return resolve_config("mml", "motion-cpu", [*sets, *extra], str(store), variant=stage, modalities=modalities)
+
+
+def test_stage_ce_then_ml_then_mml_with_adapted_first_conv(video_store, tmp_path):
+    ce = train("mml", tiny(video_store, stage="ce"), out=tmp_path / "ce")
+    assert set(ce) >= {"acc_0_rgb", "acc_sum", "acc_oracle"}
+    ml = tiny(video_store, f"model.init={tmp_path / 'ce'}", stage="ml")
+    assert ml.model.modalities == ("rgb", "rgb")
+    train("mml", ml, out=tmp_path / "ml")
+    mml = tiny(video_store, f"model.init={tmp_path / 'ml'}", stage="mml", modalities="rgb,flow,rgbdiff")
+    summary = train("mml", mml, out=tmp_path / "mml", )
+    assert {"acc_0_rgb", "acc_1_flow", "acc_2_rgbdiff", "acc_sum"} <= set(summary)
+    # The flow and rgbdiff models started from the ml run's second model, their first conv
+    # the mean of its RGB filters: check on a fresh build, before any training step.
+    from actionkit.trainers.mml import build
+
+    method, _, _ = build(mml)
+    src = load_checkpoint(tmp_path / "ml")["model"]
+    rgb_conv = src["members.1.backbone.conv1.weight"]
+    flow_conv = method.members[1].backbone.conv1.weight
+    assert flow_conv.shape[1] == 10
+    for c in range(10):
+        torch.testing.assert_close(flow_conv[:, c], rgb_conv.mean(dim=1))
+    torch.testing.assert_close(method.members[0].backbone.conv1.weight, src["members.0.backbone.conv1.weight"])
+    torch.testing.assert_close(method.members[2].head.weight, src["members.1.head.weight"])
+
+
+def test_ml_logs_kl_and_two_sources(video_store, tmp_path):
+    train("mml", tiny(video_store, "run.seed=1", stage="ce"), out=tmp_path / "a")
+    train("mml", tiny(video_store, "run.seed=2", stage="ce"), out=tmp_path / "b")
+    cfg = tiny(video_store, f"model.init={tmp_path / 'a'},{tmp_path / 'b'}", stage="ml")
+    train("mml", cfg, out=tmp_path / "ml")
+    import json
+
+    logged = [json.loads(x) for x in (tmp_path / "ml" / "metrics.jsonl").read_text().splitlines()]
+    assert logged[0]["kl_0_rgb"] > 0 and logged[0]["kl_1_rgb"] > 0  # two different starting models
+    with pytest.raises(ValueError, match="one source, or one per model"):
+        train("mml", tiny(video_store, "model.init=a,b,c", stage="ml"), out=tmp_path / "bad")
+
+
+def test_pipeline_runs_every_stage(video_store, tmp_path):
+    cfg = tiny(video_store, "pipeline=true", stage="mml")
+    summary = train("mml", cfg, out=tmp_path / "p")
+    assert summary["stages"] == ["ce0", "ce1", "ml0", "ml1", "mml"]
+    for name in summary["stages"]:
+        assert (tmp_path / "p" / name / "summary.json").exists()
+    assert load_checkpoint(tmp_path / "p" / "mml")["config"]["model"]["init"] == \
+        f"{tmp_path / 'p' / 'ml0'},{tmp_path / 'p' / 'ml1'}"
+    results, path = run_test_protocol(tmp_path / "p" / "mml", CPU, ("rgb",), workers=0)
+    assert path.name == "test-rgb.json" and "acc_0_rgb" in results and "acc_1_flow" not in results
+
+
+def test_resume_is_exact(video_store, tmp_path):
+    extra = ("run.epochs=2", "run.eval_every=5")
+    train("mml", tiny(video_store, *extra, stage="mml"), out=tmp_path / "full")
+    assert train("mml", tiny(video_store, *extra, "run.max_steps=1", stage="mml"), out=tmp_path / "part")["interrupted"]
+    train("mml", None, resume=tmp_path / "part")
+    a, b = (load_checkpoint(tmp_path / n)["model"] for n in ("full", "part"))
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_test_views_follow_appendix_1():
+    assert parse_views("uniform2+dense1") == (2, 1)
+    with pytest.raises(ValueError, match="uniform2\\+dense1"):
+        parse_views("centre3")
+    views = AppendixViews(4, 2, 1, tau=2)(20)
+    np.testing.assert_array_equal(views[:2], [[0, 5, 10, 15], [2, 7, 12, 17]])  # floor((j + i/2) * 20/4)
+    np.testing.assert_array_equal(views[2], [7, 9, 11, 13])  # T' = 20 - 2*3 = 14, start 7
