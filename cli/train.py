@@ -29,6 +29,12 @@ def train_command(
         help="mml: initial weights: local files or run folders, one per model (comma-separated) or one for all.",
     )] = None,
     pipeline: Annotated[bool, typer.Option("--pipeline", help="mml: run all three stages (Fig. 3).")] = False,
+    labeled: Annotated[Optional[float], typer.Option(help="cmpl: labelled fraction, 0.01 or 0.1.")] = None,
+    subset_seed: Annotated[Optional[int], typer.Option(help="cmpl: seed of the labelled subset.")] = None,
+    scheme: Annotated[Optional[str], typer.Option(
+        help="cmpl: cross, fixmatch, self-first, opposite-first, maximum, average, supervised.")] = None,
+    aux: Annotated[Optional[str], typer.Option(help="cmpl: the auxiliary network, e.g. resnet3d18.")] = None,
+    aux_width: Annotated[Optional[float], typer.Option(help="cmpl: the auxiliary's width, e.g. 0.25.")] = None,
     preset: Annotated[Optional[str], typer.Option(help="Named settings, e.g. nwucla-xview, ntu60-xsub.")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key.path=value.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="The run folder (default: runs/METHOD/<time>).")] = None,
@@ -46,6 +52,9 @@ def train_command(
         flags += [f"loss.strategy={strategy}"] if strategy is not None else []
         flags += [f"model.init={init}"] if init is not None else []
         flags += ["pipeline=true"] if pipeline else []
+        named = {"data.labeled": labeled, "data.subset_seed": subset_seed, "loss.scheme": scheme, "model.aux": aux,
+                 "model.aux_width": aux_width}
+        flags += [f"{key}={value}" for key, value in named.items() if value is not None]
         if stage is not None and variant is not None:
             raise ValueError("give --stage or --variant, not both")
         cfg = resolve_config(method, preset, flags + list(set_ or []), store, split, backbone, stage or variant,

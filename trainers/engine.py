@@ -133,6 +133,8 @@ class Trainer:
         if ctx.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             save_config(cfg, self.out / "config.json")
+            for name, content in method.run_files().items():
+                (self.out / name).write_text(json.dumps(content, indent=1) + "\n")
 
     # ------------------------------------------------------------------ state
     def _payload(self) -> dict[str, Any]:

@@ -36,6 +36,10 @@ class Method(nn.Module):
         """What the optimiser updates (default: every parameter that requires grad)."""
         return [p for p in self.parameters() if p.requires_grad]
 
+    def run_files(self) -> dict[str, Any]:
+        """JSON files to write into the run folder when training starts (name -> content)."""
+        return {}
+
     def after_step(self) -> None:
         """Called after every optimiser step (momentum encoders, queues, ...)."""
 

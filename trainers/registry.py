@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from actionkit.data import collate
-from actionkit.trainers import asma, asma_distill, dmcl, i2md, mml, supervised
+from actionkit.trainers import asma, asma_distill, cmpl, dmcl, i2md, mml, supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import apply_overrides, from_dict
 from actionkit.trainers.distributed import setup, teardown
@@ -58,6 +58,8 @@ METHODS: dict[str, MethodEntry] = {
                         test_set=dmcl.make_test_set),
     "mml": MethodEntry(mml.MMLConfig, mml.PRESETS, "ucf101-split1", mml.build, mml.VARIANTS,
                        test_set=mml.make_test_set, pipeline=mml.run_pipeline),
+    "cmpl": MethodEntry(cmpl.CMPLConfig, cmpl.PRESETS, "ucf101-10pct", cmpl.build, cmpl.VARIANTS,
+                        test_set=cmpl.make_test_set),
 }
 
 

@@ -106,7 +106,7 @@ class VideoClipDataset(Dataset):
                     if m in self.store.stream_names)
         return max(frames - 1, 1) if short else frames
 
-    def _read(self, index: int, frames: np.ndarray) -> Clip:
+    def read(self, index: int, frames: np.ndarray) -> Clip:
         """Decoded frames ``[K, H, W, C]`` of every modality at the same indices."""
         clip: Clip = {}
         firsts = frames[:: self.group]  # the first frame of each group, for the unstacked modalities
@@ -127,17 +127,17 @@ class VideoClipDataset(Dataset):
         views = self.sampler(self._usable(index), rng)
         outputs: list[dict[str, np.ndarray]] = []
         for frames in views:
-            clip = self._read(index, frames)
+            clip = self.read(index, frames)
             out = self.transform(clip, rng) if self.transform is not None else clip
             for c in (out if isinstance(out, list) else [out]):
-                outputs.append(self._finish(c))
+                outputs.append(self.to_inputs(c))
         if len(outputs) == 1:
             inputs = {m: torch.from_numpy(x) for m, x in outputs[0].items()}
         else:
             inputs = {m: torch.from_numpy(np.stack([o[m] for o in outputs])) for m in outputs[0]}
         return {"inputs": inputs, "label": int(self.store.samples["label"][index]), "index": index}
 
-    def _finish(self, clip: Clip) -> dict[str, np.ndarray]:
+    def to_inputs(self, clip: Clip) -> dict[str, np.ndarray]:
         """Normalised float32 ``[C, K, H, W]`` per modality; RGB difference in [-1, 1], not normalised."""
         diff = None
         if "rgbdiff" in clip:
