@@ -46,8 +46,10 @@ def eval_command(
                 results, path = run_test_protocol(run, ctx, mods, batch_size, workers)
             else:
                 results, path = run_protocol(protocol, run, ctx, opts)
-        finally:
-            teardown()
+        except BaseException:
+            teardown(finished=False)
+            raise
+        teardown()
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
     table = Table(title=f"{protocol} on {run}", show_header=False, title_justify="left")

@@ -54,8 +54,18 @@ def setup(device: str = "auto") -> Context:
     return Context(rank, world, local_rank, dev)
 
 
-def teardown() -> None:
+def teardown(finished: bool = True) -> None:
+    """Leave the process group.
+
+    Args:
+        finished: This rank's work ended normally. Then a barrier first keeps it from closing
+            its connections while a slower peer still talks to it (saving, logging), which
+            gloo can answer with an abort at exit. After an error there is no barrier: the
+            other ranks may never reach it.
+    """
     if dist.is_available() and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

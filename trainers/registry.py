@@ -128,7 +128,9 @@ def train(method: str, cfg: Any, out: Path | None = None, resume: Path | None = 
         model, train_set, eval_set = entry.build(cfg)
         trainer = Trainer(model, train_set, eval_set, cfg, out, ctx, resume=resume, collate_fn=collate)
         summary = trainer.fit()
-        summary["run"] = str(out)
-        return summary
-    finally:
-        teardown()
+    except BaseException:
+        teardown(finished=False)
+        raise
+    teardown()
+    summary["run"] = str(out)
+    return summary

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actionkit.prepare import prepare
-from actionkit.prepare_video import VideoSettings, prepare_video
 from actionkit.sources.ntu import NTUSource
-from actionkit.sources.nwucla_video import NWUCLAVideoSource
 from actionkit.synthetic import generate_ntu_dataset
 
 

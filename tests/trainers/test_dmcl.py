@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.registry import resolve_config, train
 from actionkit.trainers.video_eval import run_test_protocol
+from ranks import run_two_ranks
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
@@ -95,11 +93,7 @@ print("summary", summary)
 def test_two_process_cpu_ddp(video_store, tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
-                           "29547", str(script), str(video_store), str(tmp_path / "ddp")],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_two_ranks(script, str(video_store), str(tmp_path / "ddp"))
     ckpt = load_checkpoint(tmp_path / "ddp")
     assert ckpt["state"]["epoch"] == 1 and ckpt["state"]["step"] == 2  # 8 training videos, batch 4 (2 per rank)
     assert Path(tmp_path / "ddp" / "summary.json").exists()

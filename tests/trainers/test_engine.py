@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import DivergedError, Trainer, lr_factor
 from actionkit.trainers.method import Method
+from ranks import run_two_ranks
 
 
 class Toy(Dataset):
@@ -168,11 +166,7 @@ def test_two_process_ddp_matches_single_process(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
     here = str(Path(__file__).parent)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
-                           "29517", str(script), str(tmp_path / "ddp"), here],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_two_ranks(script, str(tmp_path / "ddp"), here)
     cfg = ToyConfig()
     cfg.optim.warmup_epochs = 0
     torch.manual_seed(0)

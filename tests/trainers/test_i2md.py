@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from actionkit.models import build_backbone
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.i2md import I2MD, I2MDModelConfig, backbone_kwargs, parse_pairs
 from actionkit.trainers.registry import resolve_config, train
+from ranks import run_two_ranks
 
 TINY = {"width": 32, "depth": 1, "heads": 2, "ffn_dim": 32, "queue_size": 24, "k_c": 8, "k_a": 4, "proj_dim": 16}
 
@@ -140,11 +138,7 @@ teardown()
 def test_ddp_gathers_keys_from_every_rank_before_enqueueing(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
-                           "29531", str(script), str(tmp_path), str(Path(__file__).parent)],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_two_ranks(script, str(tmp_path), str(Path(__file__).parent))
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     both = torch.cat([r0["keys"], r1["keys"]])
     for r in (r0, r1):  # every rank holds both ranks' keys, rank 0's first
