@@ -27,36 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from motion_store import MODS, build_store, show_epochs  # noqa: E402
+
 from actionkit.trainers.registry import resolve_config, train  # noqa: E402
 
-from actionkit.prepare_video import VideoSettings, prepare_video  # noqa: E402
-from actionkit.sources.nwucla_video import NWUCLAVideoSource  # noqa: E402
-from actionkit.synthetic.videos import write_motion_videos  # noqa: E402
-
-MODS = ("rgb", "depth", "flow")
-
-
-def build_store(work: Path, clips: int, seed: int) -> Path:
-    store = work / "motion.zarr"
-    if not (store / "zarr.json").exists():
-        t0 = time.perf_counter()
-        raw = write_motion_videos(work / "raw", clips_per_view=clips, seed=seed)
-        prepare_video(NWUCLAVideoSource([raw]), store, streams=MODS, settings=VideoSettings(short_side=64),
-                      overwrite=True)
-        print(f"generated and prepared {store} in {time.perf_counter() - t0:.0f} s", flush=True)
-    return store
-
-
-def show_epochs(run: Path, strategy: str) -> None:
-    for line in (run / "metrics.jsonl").read_text().splitlines():
-        r = json.loads(line)
-        if "train_loss" not in r:
-            continue
-        wins = " ".join(f"{m} {r.get(f'train_win_{m}', float('nan')):.2f}" for m in MODS)
-        accs = " ".join(f"{m} {r[f'train_acc_{m}']:.2f}" for m in MODS)
-        test = " ".join(f"{k[9:]} {v:.2f}" for k, v in r.items() if k.startswith("test_acc_") and "+" not in k)
-        print(f"  {strategy:<14} epoch {r['epoch'] + 1:>2}  wins [{wins}]  train acc [{accs}]"
-              + (f"  test [{test}]" if test else ""))
+GROUPS = {"wins": "train_win_", "train acc": "train_acc_", "test": "test_acc_"}
 
 
 def main() -> None:
@@ -80,7 +55,7 @@ def main() -> None:
         summary = train("dmcl", cfg, out=run) if not (run / "summary.json").exists() else \
             json.loads((run / "summary.json").read_text())
         results[strategy] = {**summary, "wall_s": round(time.perf_counter() - t0, 1)}
-        show_epochs(run, strategy)
+        show_epochs(run, strategy, GROUPS)
     print(f"\n{'strategy':<14} " + " ".join(f"{m:>7}" for m in (*MODS, "sum", "oracle")) + "   wall s")
     for strategy, r in results.items():
         cells = " ".join(f"{100 * r[f'acc_{m}']:>6.1f}%" for m in (*MODS, "sum", "oracle"))
