@@ -43,7 +43,7 @@ def main() -> None:
     store = build_store(work, args.clips, args.seed)
     results = {}
     for scheme in args.schemes.split(","):
-        run = work / f"run-cmpl-{scheme}"
+        run = work / f"run-cmpl-{scheme}-e{args.epochs}"
         cfg = resolve_config("cmpl", "motion-cpu", [f"run.epochs={args.epochs}", f"run.seed={args.seed}"],
                              str(store), variant=scheme)  # fmt: skip
         t0 = time.perf_counter()

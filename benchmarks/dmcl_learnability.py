@@ -47,7 +47,7 @@ def main() -> None:
     store = build_store(work, args.clips, args.seed)
     results = {}
     for strategy in args.strategies.split(","):
-        run = work / f"run-{strategy}"
+        run = work / f"run-{strategy}-e{args.epochs}"
         cfg = resolve_config("dmcl", "motion-cpu", [f"run.epochs={args.epochs}", f"run.seed={args.seed}",
                                                     f"optim.milestones={args.epochs * 3 // 4}"],
                              str(store), variant=strategy)  # fmt: skip

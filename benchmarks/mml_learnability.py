@@ -45,7 +45,7 @@ def main() -> None:
     store = build_store(work, args.clips, args.seed)
     results = {}
     for variant in args.variants.split(","):
-        out = work / f"run-mml-{variant}"
+        out = work / f"run-mml-{variant}-e{args.epochs}"
         epochs = max(args.epochs // 3, 1) if variant == "pipeline" else args.epochs
         cfg = resolve_config("mml", "motion-cpu", [f"run.epochs={epochs}", f"run.seed={args.seed}",
                                                    f"optim.milestones={epochs * 3 // 4}"],
