@@ -11,10 +11,10 @@ preset (TSM-ResNet-50 at quarter width, 56 crops, batch 8, lr 0.02, 8 frames) an
 seed: ``ce`` is one RGB network with cross-entropy, ``ml`` two RGB networks, ``mml`` an RGB
 and a flow network (eq. 4), all for ``--epochs``; ``pipeline`` is Fig. 3 (two ``ce`` runs, an
 ``ml`` run per final model, the ``mml`` run initialised from them) with ``--epochs / 3``
-per stage, so its RGB network trains as many epochs along its chain as ``ce``. Printed: per epoch each network's training accuracy and, at the
-evaluations, its test accuracy (2 uniform + 1 dense views); at the end the RGB network's
-test accuracy per variant (the paper's claim: higher with a mutual partner), the partner's,
-and the wall time.
+per stage, so its RGB network trains as many epochs along its chain as ``ce``. Printed: per
+epoch each network's training accuracy and, at the evaluations, its test accuracy
+(2 uniform + 1 dense views); at the end the RGB network's test accuracy per variant (the
+paper's claim: higher with a mutual partner), the partner's, and the wall time.
 """
 
 from __future__ import annotations

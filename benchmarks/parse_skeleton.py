@@ -45,7 +45,8 @@ def make_file(rng: np.random.Generator) -> bytes:
         out.append(str(n_bodies))
         for b in range(n_bodies):
             out.append(
-                f"{base_ids[b]} 0 1 1 {int(rng.integers(0, 2))} 1 0 {_g7(rng.normal(0, 0.05))} {_g7(rng.normal(0, 0.05))} 2"
+                f"{base_ids[b]} 0 1 1 {int(rng.integers(0, 2))} 1 0 "
+                f"{_g7(rng.normal(0, 0.05))} {_g7(rng.normal(0, 0.05))} 2"
             )
             out.append("25")
             xyz = skeleton[b] + 0.01 * t + rng.normal(0.0, 0.005, size=(25, 3))

@@ -144,7 +144,8 @@ def main() -> None:
     print(f"input: {len(pool)} generated files (mean {result['pool_mean_frames']:.0f} frames) "
           f"linked under NTU names; {args.workers} workers")
     header = (f"{'files':>8} {'files/s':>8} {'text MB/s':>9} {'peak main MB':>12} {'peak worker MB':>14} "
-              f"{'joint/padded':>12} {'store MB':>9} {'load joint MB/s':>15} {'(on disk MB/s)':>14} {'read files MB/s':>15} {'np.copy MB/s':>12}")
+              f"{'joint/padded':>12} {'store MB':>9} {'load joint MB/s':>15} {'(on disk MB/s)':>14} "
+              f"{'read files MB/s':>15} {'np.copy MB/s':>12}")
     print(header)
     for r in rows:
         print(f"{r['files']:>8} {r['files_per_s']:>8.0f} {r['text_mb_per_s']:>9.1f} {r['peak_rss_main_mb']:>12.0f} "

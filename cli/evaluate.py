@@ -6,15 +6,18 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
 from actionkit.cli.display import console, fail
 
 
 def eval_command(
     protocol: Annotated[str, typer.Argument(help="linear, knn, finetune, semi, transfer; test (video methods).")],
     run: Annotated[Path, typer.Argument(help="A run folder (runs/<method>/<time>).")],
-    random_init: Annotated[bool, typer.Option(help="Evaluate an untrained encoder of the run's config (the baseline).")] = False,
+    random_init: Annotated[bool, typer.Option(
+        help="Evaluate an untrained encoder of the run's config (the baseline).")] = False,
     k: Annotated[int, typer.Option(help="knn: neighbours.")] = 1,
-    epochs: Annotated[Optional[int], typer.Option(help="linear/finetune/semi/transfer: epochs (default: the protocol's).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(
+        help="linear/finetune/semi/transfer: epochs (default: the protocol's).")] = None,
     fraction: Annotated[float, typer.Option(help="semi: labelled fraction of the training part.")] = 0.01,
     repeats: Annotated[int, typer.Option(help="semi: repeats with different subsets.")] = 5,
     target: Annotated[Optional[Path], typer.Option(help="transfer: the store to finetune and test on.")] = None,
@@ -28,11 +31,11 @@ def eval_command(
     workers: Annotated[Optional[int], typer.Option(help="test: loader processes.")] = None,
 ) -> None:
     """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
-    from actionkit.trainers.distributed import setup, teardown
-    from actionkit.trainers.evaluation import EvalOptions, run_protocol
     from rich.table import Table
 
     from actionkit.store.errors import StoreError
+    from actionkit.trainers.distributed import setup, teardown
+    from actionkit.trainers.evaluation import EvalOptions, run_protocol
 
     opts = EvalOptions(random_init=random_init, k=k, epochs=epochs, fraction=fraction, repeats=repeats, target=target,
                        standardize=standardize, modality=modality, align=align)

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from actionkit.cli.prepare import prepare_command
 from actionkit.cli.evaluate import eval_command
+from actionkit.cli.prepare import prepare_command
 from actionkit.cli.train import train_command
 
 app = typer.Typer(
@@ -27,9 +27,9 @@ app.command("eval")(eval_command)
 def info_command(store: Annotated[Path, typer.Argument(help="A store, e.g. data/ntu60.zarr.")]) -> None:
     """Classes, streams, splits, counts, size and provenance of a store."""
     from actionkit import open_store
+    from actionkit.cli.display import console, fail, info_table
     from actionkit.store.errors import StoreError
     from actionkit.store.inspect import summarize
-    from actionkit.cli.display import console, fail, info_table
 
     try:
         opened = open_store(store)
@@ -41,8 +41,8 @@ def info_command(store: Annotated[Path, typer.Argument(help="A store, e.g. data/
 @app.command("verify")
 def verify_command(store: Annotated[Path, typer.Argument(help="A store, e.g. data/ntu60.zarr.")]) -> None:
     """Check a store end to end: schema, offsets, splits, finiteness, checksums, derived streams."""
-    from actionkit.store.inspect import verify_store
     from actionkit.cli.display import console, err_console
+    from actionkit.store.inspect import verify_store
 
     report = verify_store(store)
     for line in report.checked:
@@ -64,9 +64,9 @@ def show_command(
 ) -> None:
     """A PNG contact sheet of one sample: RGB, depth, flow (colour-coded) and RGB difference frames."""
     from actionkit import open_store
+    from actionkit.cli.display import console, fail
     from actionkit.store.errors import StoreError
     from actionkit.video.sheet import contact_sheet, write_png
-    from actionkit.cli.display import console, fail
 
     try:
         opened = open_store(store)
@@ -95,10 +95,10 @@ def demo_command(
 ) -> None:
     """Generate a small NTU-format dataset, prepare it as NTU-60, show it, and train on it (no downloads)."""
     from actionkit import open_store
+    from actionkit.cli.display import console, info_table, prepare_summary
     from actionkit.demo import run_demo
     from actionkit.sources.registry import data_root
     from actionkit.store.inspect import summarize
-    from actionkit.cli.display import console, info_table, prepare_summary
 
     store = out or data_root() / "demo.zarr"
     report = run_demo(store, samples_per_class=samples_per_class, seed=seed)

@@ -7,20 +7,21 @@ from typing import Annotated, Optional
 
 import typer
 
+from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
 from actionkit.kernels.bodies import BODY_MODES
 from actionkit.prepare import PrepareError, prepare
 from actionkit.prepare_parts import parse_shard
 from actionkit.prepare_video import VideoSettings, prepare_video
 from actionkit.sources.registry import DATASETS, SourceOptions, default_raw, default_store, get_dataset
 from actionkit.store.errors import StoreError
-from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
 
 
 def prepare_command(
     dataset: Annotated[str, typer.Argument(help=f"One of: {', '.join(DATASETS)}.")],
     raw: Annotated[Optional[list[Path]], typer.Option(
         "--raw", help="The raw download: zip archive(s) or folder(s). Default: $ACTIONKIT_DATA/raw/DATASET.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="The store to write. Default: $ACTIONKIT_DATA/DATASET.zarr.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="The store to write. Default: $ACTIONKIT_DATA/DATASET.zarr.")] = None,
     bodies: Annotated[str, typer.Option(help=f"Body selection (NTU, PKU-MMD): {', '.join(BODY_MODES)}.")] = "tracked",
     streams: Annotated[Optional[str], typer.Option(
         help="Streams to store, comma-separated. Skeletons: joint,motion,bone (default all). "
@@ -32,7 +33,8 @@ def prepare_command(
     missing_list: Annotated[Optional[Path], typer.Option(
         help="NTU: a missing-skeleton list replacing the shipped official one.")] = None,
     label_frame_base: Annotated[int, typer.Option(
-        help="PKU-MMD: 1 = label frames are 1-based inclusive (seq[start-1:end]); 0 = seq[start:end] as the reference code.")] = 1,
+        help="PKU-MMD: 1 = label frames are 1-based inclusive (seq[start-1:end]); 0 = seq[start:end] as the "
+             "reference code.")] = 1,
     limit: Annotated[Optional[int], typer.Option(help="Use only the first N samples (a quick trial).")] = None,
     shard: Annotated[Optional[str], typer.Option(
         help="Videos: i/n prepares the i-th of n blocks (1-based), one per process or node; the last to "
@@ -46,7 +48,8 @@ def prepare_command(
     ] = "frame-number",
     as_video: Annotated[bool, typer.Option(
         "--as-video", help="Videos: keep each video file as downloaded (the video stream), not frames.")] = False,
-    short_side: Annotated[int, typer.Option(help="Videos: resize frames so the shorter side is this (before flow).")] = 256,
+    short_side: Annotated[int, typer.Option(
+        help="Videos: resize frames so the shorter side is this (before flow).")] = 256,
     jpeg_quality: Annotated[int, typer.Option(help="Videos: JPEG quality of RGB and flow images.")] = 95,
     flow_codec: Annotated[str, typer.Option(
         help="Videos: flow images as png (lossless, default) or jpeg (denseflow's files, --jpeg-quality).")] = "png",

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
 from actionkit.cli.display import console, fail
 
 
@@ -41,9 +42,8 @@ def train_command(
     resume: Annotated[Optional[Path], typer.Option(help="Continue a run folder exactly where it stopped.")] = None,
 ) -> None:
     """Train METHOD; writes config.json, metrics.jsonl, checkpoints/ and summary.json to the run folder."""
-    from actionkit.trainers.registry import resolve_config, train
-
     from actionkit.store.errors import StoreError
+    from actionkit.trainers.registry import resolve_config, train
 
     try:
         flags = [name for name, on in (("model.imd=false", no_imd), ("model.cmd=false", no_cmd)) if on]

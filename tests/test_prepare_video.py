@@ -141,10 +141,10 @@ def test_streams_the_dataset_cannot_give_are_refused(tmp_path):
 
 def test_ucf101_store_matches_a_sequential_decode(tmp_path):
     import av
+    from realdata import real_path
 
     from actionkit.sources.ucf101 import UCF101Source
     from actionkit.video.images import resize_short_side
-    from realdata import real_path
 
     raw = tmp_path / "ucf"
     write_ucf_tree(raw, ["v_HandStandPushups_g01_c02.avi"])
@@ -182,8 +182,9 @@ def test_flow_as_jpeg_is_close_to_the_quantised_flow(tmp_path, nwucla):
 
 
 def test_undecodable_and_empty_videos_are_skipped_with_their_path(tmp_path):
-    from actionkit.sources.ucf101 import UCF101Source
     from realdata import real_path
+
+    from actionkit.sources.ucf101 import UCF101Source
 
     raw = tmp_path / "ucf"
     write_ucf_tree(raw, ["v_ApplyEyeMakeup_g01_c01.avi", "v_ApplyEyeMakeup_g01_c02.avi",

@@ -25,17 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from actionkit.trainers import asma
-from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
-from actionkit.trainers.method import Method
-from actionkit.trainers.probe import alignment_path
 from torch import nn
 
 from actionkit import open_store
 from actionkit.data import SkeletonDataset
 from actionkit.losses import knowledge_distillation
 from actionkit.models import FeatureAlignment, LinearHead, build_backbone
+from actionkit.trainers import asma
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
+from actionkit.trainers.method import Method
+from actionkit.trainers.probe import alignment_path
 
 
 @dataclass

@@ -112,7 +112,8 @@ class Trainer:
         self.console = console or Console(stderr=True)
         self.collate_fn = collate_fn
         self.method = method.to(ctx.device)
-        self.model = (DistributedDataParallel(self.method, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+        self.model = (DistributedDataParallel(self.method,
+                                              device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
                       if ctx.distributed else self.method)
         self.optimizer = make_optimizer(self.method.parameter_groups(), self.optim_cfg)
         self.train_set, self.eval_set = train_set, eval_set
@@ -245,7 +246,8 @@ class Trainer:
             if interrupted:
                 path = self.save()
                 reason = "SIGTERM" if self._stop else f"max_steps {run.max_steps}"
-                self.console.print(f"stopped by {reason} at epoch {epoch}, step {self.state.step}; resume with --resume {self.out}")
+                self.console.print(f"stopped by {reason} at epoch {epoch}, step {self.state.step}; "
+                                   f"resume with --resume {self.out}")
                 return {"interrupted": True, "checkpoint": str(path), **vars(self.state)}
             self.state = TrainState(epoch + 1, self.state.step, 0)
             means = {k: float(all_reduce_mean(torch.tensor(v / max(micro, 1))).item()) for k, v in sums.items()}

@@ -31,6 +31,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from actionkit import open_store
+from actionkit.data import SkeletonDataset, collate
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
@@ -38,10 +42,6 @@ from actionkit.trainers.method import EncoderRecipe
 from actionkit.trainers.probe import alignment_path, linear_probe, train_alignment
 from actionkit.trainers.registry import METHODS
 from actionkit.trainers.supervised import Supervised, SupervisedConfig
-from torch.utils.data import DataLoader, Dataset
-
-from actionkit import open_store
-from actionkit.data import SkeletonDataset, collate
 
 
 @torch.no_grad()

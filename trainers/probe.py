@@ -18,10 +18,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from actionkit.trainers.method import LinearProtocol
 from torch import nn
 
 from actionkit.models import FeatureAlignment
+from actionkit.trainers.method import LinearProtocol
 
 __all__ = ["alignment_path", "fit_classifier", "classifier_accuracy", "linear_probe", "train_alignment"]
 

@@ -13,6 +13,14 @@
 
 from __future__ import annotations
 
+from actionkit.data.clip_sampling import (
+    DenseSampler,
+    MixedSampler,
+    SegmentSampler,
+    StridedClipSampler,
+    UniformTestSampler,
+    modality_offset,
+)
 from actionkit.data.derive import bone_of, derive_streams, motion_of
 from actionkit.data.masking import MASKINGS, ASMaMasking, MaskPair
 from actionkit.data.skeleton import STREAMS_OUT, CollatedItems, SkeletonDataset, collate
@@ -32,14 +40,6 @@ from actionkit.data.transforms import (
     UniformResample,
     apply_linear,
     rotation_matrix,
-)
-from actionkit.data.clip_sampling import (
-    DenseSampler,
-    MixedSampler,
-    SegmentSampler,
-    StridedClipSampler,
-    UniformTestSampler,
-    modality_offset,
 )
 from actionkit.data.video import VideoClipDataset, video_loader
 from actionkit.data.views import CMDView, MultiView, ViewParams, cmd_test_view, cmd_train_view

@@ -125,7 +125,8 @@ class NTUSource(SkeletonSource):
     def options(self) -> dict[str, str]:
         return {
             "bodies": self.bodies,
-            "missing_list": str(self.missing_list_path) if self.missing_list_path else "shipped (NTU-120 official, 535 ids)",
+            "missing_list": (str(self.missing_list_path) if self.missing_list_path
+                             else "shipped (NTU-120 official, 535 ids)"),
         }
 
     def scan(self) -> ScanResult:
@@ -151,7 +152,8 @@ class NTUSource(SkeletonSource):
                 excluded[key] = excluded.get(key, 0) + 1
                 continue
             if not 1 <= ids["action"] <= len(self.classes):
-                skipped.append(Skip(name, f.display, f"action A{ids['action']:03d} outside A001-A{len(self.classes):03d}"))
+                skipped.append(Skip(name, f.display,
+                                    f"action A{ids['action']:03d} outside A001-A{len(self.classes):03d}"))
                 continue
             if name in self.missing:
                 key = "official missing-skeleton list"

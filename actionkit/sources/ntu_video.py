@@ -22,8 +22,8 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
-from actionkit.sources.ntu import VARIANTS, ntu_splits, parse_sample_name
 from actionkit.sources.framefolders import decode_frame
+from actionkit.sources.ntu import VARIANTS, ntu_splits, parse_sample_name
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files
 from actionkit.sources.videofiles import video_fps, video_frames
 

@@ -119,9 +119,16 @@ DATASETS: dict[str, DatasetEntry] = {
         _ntu("ntu120"),
         "nturgbd_skeletons_s001_to_s017.zip and nturgbd_skeletons_s018_to_s032.zip (or their folders), in one folder",
     ),
-    "pkummd1": DatasetEntry(_pkummd(1), "PKU-MMD phase 1: the skeleton folder, the label folder and the split files, in one folder"),
-    "pkummd2": DatasetEntry(_pkummd(2), "PKU-MMD phase 2: the skeleton folder, the label folder and the split files, in one folder"),
-    "nwucla": DatasetEntry(_nwucla, "NW-UCLA skeletons: the all_sqe/ JSON folder, or the original multiview_action/ folder"),
+    "pkummd1": DatasetEntry(
+        _pkummd(1),
+        "PKU-MMD phase 1: the skeleton folder, the label folder and the split files, in one folder",
+    ),
+    "pkummd2": DatasetEntry(
+        _pkummd(2),
+        "PKU-MMD phase 2: the skeleton folder, the label folder and the split files, in one folder",
+    ),
+    "nwucla": DatasetEntry(_nwucla, "NW-UCLA skeletons: the all_sqe/ JSON folder, or the original "
+                           "multiview_action/ folder"),
     "nwucla-rgbd": DatasetEntry(_nwucla_video, "NW-UCLA videos: the original multiview_action/ folder (or zip) with "
                                 "view_N/aXX_sYY_eZZ/frame_*_rgb.jpg and _depth.png files",
                                 kind="video", streams=("rgb", "depth", "flow")),

@@ -48,7 +48,8 @@ def summarize(store: Store) -> dict[str, Any]:
         "frames_max": int(frames.max()) if len(frames) else 0,
         "frames_mean": float(frames.mean()) if len(frames) else 0.0,
         "streams": streams,
-        "splits": store.attrs.get("splits") or {p: {k: int(len(i)) for k, i in parts.items()} for p, parts in store.splits.items()},
+        "splits": (store.attrs.get("splits")
+                   or {p: {k: int(len(i)) for k, i in parts.items()} for p, parts in store.splits.items()}),
         "skipped": len(store.attrs.get("skipped", [])),
         "excluded": store.attrs.get("excluded", {}),
         "source": store.attrs.get("source", {}),

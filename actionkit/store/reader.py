@@ -11,8 +11,8 @@ import zarr
 
 from actionkit.layouts import Layout
 from actionkit.store.errors import IncompleteStoreError, SchemaVersionError, StoreError
-from actionkit.store.shards import load_sharded
 from actionkit.store.schema import ATTRS_KEY, SAMPLES_GROUP, SCHEMA_VERSION, SPLITS_GROUP
+from actionkit.store.shards import load_sharded
 
 
 def layout_to_attrs(layout: Layout) -> dict[str, Any]:

@@ -138,7 +138,8 @@ class StoreWriter:
             if state == "complete" and not overwrite:
                 raise StoreExistsError(f"{self.path} is a complete store; pass --overwrite to replace it")
             if state in ("other", "partial") and not overwrite:
-                what = "a partial store made from other input or options" if state == "partial" else "something that is not an actionkit store"
+                what = ("a partial store made from other input or options" if state == "partial"
+                        else "something that is not an actionkit store")
                 raise StoreError(f"{self.path} holds {what}; pass --overwrite to replace it")
             if self.path.exists():
                 shutil.rmtree(self.path)
@@ -252,7 +253,8 @@ class StoreWriter:
                 raise ValueError(f"{name}: frame {bad[0]} of {enc.name} has {len(encoded[enc.name][bad[0]])} "
                                  f"parts, expected {enc.parts}")
         start = self._frames_written + self._buffered
-        row = {"name": name, "label": int(label), **{k: int(ids[k]) for k in self.id_fields}, "frames": n, "start": start}
+        row = {"name": name, "label": int(label), **{k: int(ids[k]) for k in self.id_fields},
+               "frames": n, "start": start}
         for key, arr in arrays.items():
             self._buffers[key].append(np.ascontiguousarray(arr))
         blob_ends = {}

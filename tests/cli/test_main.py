@@ -68,7 +68,8 @@ def test_unknown_dataset_and_bad_options(tmp_path):
 
 def test_verify_reports_a_corrupted_stream(tmp_path, raw):
     out = tmp_path / "s.zarr"
-    assert runner.invoke(app, ["prepare", "ntu60", "--raw", str(raw), "--out", str(out), "--workers", "1"]).exit_code == 0
+    assert runner.invoke(app, ["prepare", "ntu60", "--raw", str(raw), "--out", str(out),
+                               "--workers", "1"]).exit_code == 0
     shard = next(p for p in (out / "motion" / "c").rglob("*") if p.is_file())
     data = bytearray(shard.read_bytes())
     data[len(data) // 3] ^= 0xFF

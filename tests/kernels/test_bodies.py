@@ -32,7 +32,8 @@ def pose(cx: float, cy: float = 0.0, *, noisy: bool = False, z: float = 3.0, rat
     return xyz
 
 
-def track(body_id: int, frames, amp: float, noisy=(), offset: float = 0.0, ratios=None) -> dict[int, tuple[int, np.ndarray]]:
+def track(body_id: int, frames, amp: float, noisy=(), offset: float = 0.0,
+          ratios=None) -> dict[int, tuple[int, np.ndarray]]:
     """A body seen at ``frames``, swaying along x with amplitude ``amp``.
 
     ``ratios`` (optional, one per frame) sets each frame's x-extent / y-extent instead.

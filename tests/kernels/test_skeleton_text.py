@@ -239,7 +239,8 @@ def test_tolerates_spaces_tabs_and_line_endings():
     rng = np.random.default_rng(4)
     lines = simple_file(rng, n_frames=4, bodies=2)
     reference = parse_ntu_skeleton(to_bytes(lines))
-    messy = [("  " if i % 3 == 0 else "") + l.replace(" ", " \t  ") + (" " if i % 2 else "") for i, l in enumerate(lines)]
+    messy = [("  " if i % 3 == 0 else "") + line.replace(" ", " \t  ") + (" " if i % 2 else "")
+             for i, line in enumerate(lines)]
     for data in (
         to_bytes(lines, "\n"),
         to_bytes(lines, "\r\n", final_newline=False),
@@ -345,7 +346,8 @@ def test_error_field_count(index, change, pattern):
     expect_error(to_bytes(lines), pattern)
 
 
-@pytest.mark.parametrize("token", ["abc", "nan", "NaN", "inf", "-inf", "Infinity", "1.2.3", "-", ".", "1e", "1e+", "--1", "0x1A", "1,5", "e5"])
+@pytest.mark.parametrize("token", ["abc", "nan", "NaN", "inf", "-inf", "Infinity", "1.2.3", "-", ".", "1e", "1e+",
+                                   "--1", "0x1A", "1,5", "e5"])
 def test_error_non_numeric(token):
     rng = np.random.default_rng(9)
     lines = simple_file(rng, n_frames=2)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from ranks import run_two_ranks
 
 from actionkit.losses import asma_encoder_loss, barlow_twins, cross_correlation
-from ranks import run_two_ranks
 
 
 def randn(*shape, seed):

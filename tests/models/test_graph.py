@@ -9,7 +9,7 @@ from actionkit.layouts import KINECT_V1_20, NTU25
 from actionkit.models.graph import hop_distance, normalize_digraph, spatial_partition
 
 
-@pytest.mark.parametrize("layout", [NTU25, KINECT_V1_20], ids=lambda l: l.name)
+@pytest.mark.parametrize("layout", [NTU25, KINECT_V1_20], ids=lambda layout: layout.name)
 @pytest.mark.parametrize("quirk", [False, True])
 def test_partitions_sum_to_normalised_adjacency(layout, quirk):
     a = spatial_partition(layout, truncate_center_distance=quirk)

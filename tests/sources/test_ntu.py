@@ -109,7 +109,8 @@ def test_first_mode_reads_every_coordinate_exactly():
         frames, pos = int(lines[0]), 1
         assert joints.shape == (frames, 2, 25, 3)
         for t in range(frames):
-            nb = int(lines[pos]); pos += 1
+            nb = int(lines[pos])
+            pos += 1
             for b in range(nb):
                 pos += 2  # body info line, joint count line
                 for j in range(25):

@@ -20,7 +20,8 @@ def download(tmp_path):
     labels.mkdir()
     (labels / LABELS).write_text(json.dumps({c: str(i) for i, c in enumerate(classes)}))
     train = [{"id": "78687", "label": "holding potato next to vicks vaporub bottle",
-              "template": "Holding [something] next to [something]", "placeholders": ["potato", "vicks vaporub bottle"]},
+              "template": "Holding [something] next to [something]",
+              "placeholders": ["potato", "vicks vaporub bottle"]},
              {"id": "42326", "label": "spreading margarine onto bread",
               "template": "Spreading [something] onto [something]", "placeholders": ["margarine", "bread"]}]
     val = [{"id": "74225", "label": "spinning cube that quickly stops spinning",

@@ -6,8 +6,8 @@ import shutil
 
 import numpy as np
 import pytest
-from realdata import real_path
 from rawvideo import write_ucf_tree
+from realdata import real_path
 
 from actionkit.sources.ucf101 import UCF101Source, read_class_index, read_split_list
 

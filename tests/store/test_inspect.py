@@ -55,7 +55,8 @@ def edit(path, array, fn):
     (lambda p: edit(p, "samples/start", lambda v: v + (np.arange(len(v)) == 3)), "offsets are not contiguous"),
     (lambda p: edit(p, "samples/label", lambda v: v + 100), "labels outside"),
     (lambda p: edit(p, "splits/xsub/test", lambda v: np.concatenate([v[:-1], [0]]).astype(np.int32)), "xsub"),
-    (lambda p: edit(p, "joint", lambda v: np.where(np.arange(len(v))[:, None, None, None] == 5, np.nan, v)), "non-finite"),
+    (lambda p: edit(p, "joint", lambda v: np.where(np.arange(len(v))[:, None, None, None] == 5, np.nan, v)),
+     "non-finite"),
     (lambda p: edit(p, "bone", lambda v: v * 1.01), "bone differs"),
     (lambda p: edit(p, "motion", lambda v: np.roll(v, 1, axis=0)), "motion differs"),
 ])

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from actionkit.data import collate
-from actionkit.losses import knowledge_distillation
 from actionkit.layouts import NTU25
+from actionkit.losses import knowledge_distillation
 from actionkit.models import build_backbone
 from actionkit.trainers.asma_distill import ASMaDistill, StudentConfig, build
 from actionkit.trainers.checkpoint import load_checkpoint

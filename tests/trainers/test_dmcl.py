@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from ranks import run_two_ranks
+
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.registry import resolve_config, train
 from actionkit.trainers.video_eval import run_test_protocol
-from ranks import run_two_ranks
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from ranks import run_two_ranks
 from torch.utils.data import Dataset
 
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import DivergedError, Trainer, lr_factor
 from actionkit.trainers.method import Method
-from ranks import run_two_ranks
 
 
 class Toy(Dataset):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from ranks import run_two_ranks
 
 from actionkit.layouts import NTU25
 from actionkit.models import build_backbone
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.i2md import I2MD, I2MDModelConfig, backbone_kwargs, parse_pairs
 from actionkit.trainers.registry import resolve_config, train
-from ranks import run_two_ranks
 
 TINY = {"width": 32, "depth": 1, "heads": 2, "ffn_dim": 32, "queue_size": 24, "k_c": 8, "k_a": 4, "proj_dim": 16}
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
+
 from actionkit.trainers.evaluation import extract_features
 from actionkit.trainers.method import LinearProtocol
 from actionkit.trainers.probe import train_alignment
-from torch import nn
 
 
 def _features(n: int, seed: int, informative: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
