@@ -35,15 +35,17 @@ def main() -> None:
     parser.add_argument("--schemes", default="supervised,cross")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--clips", type=int, default=12, help="clips per class and view")
+    parser.add_argument("--classes", default="shape-motion", choices=("motion", "shape-motion"),
+                        help="generated class set (actionkit.synthetic.videos)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="keep the store and runs here")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="cmpl-learn-"))
     work.mkdir(parents=True, exist_ok=True)
-    store = build_store(work, args.clips, args.seed)
+    store = build_store(work, args.clips, args.seed, args.classes)
     results = {}
     for scheme in args.schemes.split(","):
-        run = work / f"run-cmpl-{scheme}-e{args.epochs}"
+        run = work / f"run-cmpl-{args.classes}-{scheme}-e{args.epochs}"
         cfg = resolve_config("cmpl", "motion-cpu", [f"run.epochs={args.epochs}", f"run.seed={args.seed}"],
                              str(store), variant=scheme)  # fmt: skip
         t0 = time.perf_counter()

@@ -39,15 +39,17 @@ def main() -> None:
     parser.add_argument("--strategies", default="dmcl,independent")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--clips", type=int, default=12, help="clips per class and view")
+    parser.add_argument("--classes", default="motion", choices=("motion", "shape-motion"),
+                        help="generated class set (actionkit.synthetic.videos)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="keep the store and runs here")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="dmcl-learn-"))
     work.mkdir(parents=True, exist_ok=True)
-    store = build_store(work, args.clips, args.seed)
+    store = build_store(work, args.clips, args.seed, args.classes)
     results = {}
     for strategy in args.strategies.split(","):
-        run = work / f"run-{strategy}-e{args.epochs}"
+        run = work / f"run-dmcl-{args.classes}-{strategy}-e{args.epochs}"
         cfg = resolve_config("dmcl", "motion-cpu", [f"run.epochs={args.epochs}", f"run.seed={args.seed}",
                                                     f"optim.milestones={args.epochs * 3 // 4}"],
                              str(store), variant=strategy)  # fmt: skip

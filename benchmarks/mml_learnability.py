@@ -37,15 +37,17 @@ def main() -> None:
     parser.add_argument("--variants", default="ce,mml,pipeline")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--clips", type=int, default=12, help="clips per class and view")
+    parser.add_argument("--classes", default="shape-motion", choices=("motion", "shape-motion"),
+                        help="generated class set (actionkit.synthetic.videos)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="keep the store and runs here")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="mml-learn-"))
     work.mkdir(parents=True, exist_ok=True)
-    store = build_store(work, args.clips, args.seed)
+    store = build_store(work, args.clips, args.seed, args.classes)
     results = {}
     for variant in args.variants.split(","):
-        out = work / f"run-mml-{variant}-e{args.epochs}"
+        out = work / f"run-mml-{args.classes}-{variant}-e{args.epochs}"
         epochs = max(args.epochs // 3, 1) if variant == "pipeline" else args.epochs
         cfg = resolve_config("mml", "motion-cpu", [f"run.epochs={epochs}", f"run.seed={args.seed}",
                                                    f"optim.milestones={epochs * 3 // 4}"],

@@ -1,9 +1,11 @@
-"""The generated motion store the learnability benchmarks train on, and their per-epoch printout.
+"""The generated stores the learnability benchmarks train on, and their per-epoch printout.
 
-:mod:`actionkit.synthetic.videos` writes 4 classes told apart by motion only (up, down,
-sideways, circle; chance 25%) in the NW-UCLA RGB-D layout; they are prepared like
-``actionkit prepare nwucla-rgbd --streams rgb,depth,flow --short-side 64`` (TV-L1 flow).
-With 12 clips per class and view the cross-view split has 96 training and 48 test videos.
+:mod:`actionkit.synthetic.videos` writes 4 classes in the NW-UCLA RGB-D layout (chance 25%):
+``motion`` told apart by motion only (up, down, sideways, circle), ``shape-motion`` by the
+patch's shape (square, disc: appearance) and its direction (up, down: motion). They are
+prepared like ``actionkit prepare nwucla-rgbd --streams rgb,depth,flow --short-side 64``
+(TV-L1 flow). With 12 clips per class and view the cross-view split has 96 training and 48
+test videos.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from actionkit.synthetic.videos import write_motion_videos  # noqa: E402
 MODS = ("rgb", "depth", "flow")
 
 
-def build_store(work: Path, clips: int, seed: int) -> Path:
-    """``work/motion.zarr`` (generated and prepared once; reused when it exists)."""
-    store = work / "motion.zarr"
+def build_store(work: Path, clips: int, seed: int, classes: str = "motion") -> Path:
+    """``work/<classes>.zarr`` (generated and prepared once; reused when it exists)."""
+    store = work / f"{classes}.zarr"
     if not (store / "zarr.json").exists():
         t0 = time.perf_counter()
-        raw = write_motion_videos(work / "raw", clips_per_view=clips, seed=seed)
+        raw = write_motion_videos(work / f"raw-{classes}", clips_per_view=clips, seed=seed, classes=classes)
         prepare_video(NWUCLAVideoSource([raw]), store, streams=MODS, settings=VideoSettings(short_side=64),
                       overwrite=True)
         print(f"generated and prepared {store} in {time.perf_counter() - t0:.0f} s", flush=True)

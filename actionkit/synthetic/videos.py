@@ -17,6 +17,23 @@ label  NW-UCLA action id     motion
 3      a04                   around a circle (either way round)
 =====  ====================  =========================================================
 
+``classes="shape-motion"`` gives a second set, for methods whose claim is about RGB
+networks (MML, CMPL): half of the class is appearance, which an RGB network from scratch
+learns in a few epochs, and half is the direction of motion, which it learns slowly and a
+flow network at once:
+
+=====  ====================  =========================================================
+label  NW-UCLA action id     patch and motion
+=====  ====================  =========================================================
+0      a01                   square, up
+1      a02                   square, down
+2      a03                   disc, up
+3      a04                   disc, down
+=====  ====================  =========================================================
+
+A network that sees frames without their order (TSN's average over frames) can tell the
+shape but not up from down, so it is capped at 50% on that set.
+
 Files are written exactly as the NW-UCLA RGB-D download names them
 (``multiview_action/view_<v>/a<aa>_s<ss>_e<ee>/frame_<n>_tc_<ts>_rgb.jpg`` and
 ``..._depth.png``, uint16 millimetres), so ``actionkit prepare nwucla-rgbd`` builds the
@@ -31,9 +48,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["MOTION_CLASSES", "write_motion_videos", "motion_clip"]
+__all__ = ["CLASS_SETS", "MOTION_CLASSES", "SHAPE_MOTION_CLASSES", "write_motion_videos", "motion_clip"]
 
 MOTION_CLASSES: tuple[str, ...] = ("up", "down", "sideways", "circle")
+SHAPE_MOTION_CLASSES: tuple[str, ...] = ("square up", "square down", "disc up", "disc down")
+
+#: ``classes`` name -> the class names, label order.
+CLASS_SETS: dict[str, tuple[str, ...]] = {"motion": MOTION_CLASSES, "shape-motion": SHAPE_MOTION_CLASSES}
+
+#: Each class of each set as (patch shape, motion: 0 up, 1 down, 2 sideways, 3 circle).
+_CLASS_SPECS: dict[str, tuple[tuple[str, int], ...]] = {
+    "motion": (("square", 0), ("square", 1), ("square", 2), ("square", 3)),
+    "shape-motion": (("square", 0), ("square", 1), ("disc", 0), ("disc", 1)),
+}
 
 
 #: ImageNet's mean colour: backgrounds are tinted around it, so that a clip's mean after
@@ -52,16 +79,16 @@ def _texture(rng: np.random.Generator, height: int, width: int, cells: int, cont
     return np.clip(tint + (smooth - 0.5) * rng.uniform(*contrast), 0, 255)
 
 
-def _path(label: int, frames: int, height: int, width: int, size: int, rng: np.random.Generator) -> np.ndarray:
+def _path(motion: int, frames: int, height: int, width: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """Top-left corner of the patch in every frame, float ``[T, 2]`` (y, x)."""
     speed = rng.uniform(1.4, 2.2) * height / 96
     t = np.arange(frames, dtype=np.float64)
     span = speed * (frames - 1)
-    if label in (0, 1):  # up / down
+    if motion in (0, 1):  # up / down
         x = np.full(frames, rng.uniform(0, width - size))
         y0 = rng.uniform(0, max(height - size - span, 0))
-        y = y0 + speed * t if label == 1 else y0 + span - speed * t
-    elif label == 2:  # sideways
+        y = y0 + speed * t if motion == 1 else y0 + span - speed * t
+    elif motion == 2:  # sideways
         y = np.full(frames, rng.uniform(0, height - size))
         x0 = rng.uniform(0, max(width - size - span, 0))
         x = x0 + speed * t if rng.random() < 0.5 else x0 + span - speed * t
@@ -76,33 +103,67 @@ def _path(label: int, frames: int, height: int, width: int, size: int, rng: np.r
     return np.stack([y, x], axis=1)
 
 
+def _shape_mask(shape: str, size: int) -> np.ndarray:
+    """The patch's silhouette, float32 ``[size, size]`` in [0, 1] (a disc's rim anti-aliased)."""
+    if shape == "square":
+        return np.ones((size, size), np.float32)
+    centre = (size - 1) / 2
+    yy, xx = np.mgrid[0:size, 0:size]
+    distance = np.hypot(yy - centre, xx - centre)
+    return np.clip(size / 2 - distance, 0, 1).astype(np.float32)
+
+
+def _outline(patch: np.ndarray, shape: str) -> None:
+    """Darkens the patch's 2-pixel rim in place (the edge every frame shows)."""
+    if shape == "square":
+        patch[:2], patch[-2:], patch[:, :2], patch[:, -2:] = 20, 20, 20, 20
+        return
+    size = patch.shape[0]
+    centre = (size - 1) / 2
+    yy, xx = np.mgrid[0:size, 0:size]
+    distance = np.hypot(yy - centre, xx - centre)
+    patch[(distance > size / 2 - 2) & (distance <= size / 2)] = 20
+
+
 def motion_clip(label: int, frames: int = 24, height: int = 96, width: int = 128,
-                rng: np.random.Generator | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                rng: np.random.Generator | None = None, classes: str = "motion"
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """One clip of class ``label``.
+
+    Args:
+        label: The class, an index into ``CLASS_SETS[classes]``.
+        frames, height, width: Clip size.
+        rng: Where every random choice comes from.
+        classes: ``motion`` or ``shape-motion`` (see the module's tables).
 
     Returns:
         ``(rgb, depth)``: T uint8 ``[H, W, 3]`` RGB frames and T uint16 ``[H, W]`` depth maps (mm,
         0 where the sensor has no reading).
     """
-    if not 0 <= label < len(MOTION_CLASSES):
-        raise ValueError(f"label {label} is not one of 0..{len(MOTION_CLASSES) - 1} ({', '.join(MOTION_CLASSES)})")
+    if classes not in CLASS_SETS:
+        raise ValueError(f"unknown class set {classes!r}; valid: {', '.join(CLASS_SETS)}")
+    names = CLASS_SETS[classes]
+    if not 0 <= label < len(names):
+        raise ValueError(f"label {label} is not one of 0..{len(names) - 1} ({', '.join(names)})")
+    shape, motion = _CLASS_SPECS[classes][label]
     rng = rng or np.random.default_rng()
     size = int(rng.uniform(0.22, 0.32) * height)
     # A low-contrast background and a busy, outlined patch: the patch is easy to find in
     # every frame, so what RGB has to learn is how it moves, not where it is.
     background = _texture(rng, height, width, 6, (30, 70), tint_spread=20)
     patch = _texture(rng, size, size, 5, (150, 250))
-    patch[:2], patch[-2:], patch[:, :2], patch[:, -2:] = 20, 20, 20, 20
+    _outline(patch, shape)
+    silhouette = _shape_mask(shape, size)
     far = rng.uniform(2800, 3600)
     near = rng.uniform(1400, 2200)
     yy, xx = np.mgrid[0:height, 0:width]
     plane = (far + 4 * yy + rng.uniform(-1, 1) * xx).astype(np.float32)
-    corners = _path(label, frames, height, width, size, rng)
+    corners = _path(motion, frames, height, width, size, rng)
     rgb, depth = [], []
     for y, x in corners:
         # Sub-pixel placement by an affine warp, so motion is smooth at any speed.
         shift = np.float32([[1, 0, x], [0, 1, y]])
-        mask = cv2.warpAffine(np.ones((size, size), np.float32), shift, (width, height))[..., None]
+        mask = cv2.warpAffine(silhouette, shift, (width, height))[..., None]
         moved = cv2.warpAffine(patch, shift, (width, height))
         frame = background * (1 - mask) + moved * mask + rng.normal(0, 3, size=(height, width, 3))
         rgb.append(np.clip(frame, 0, 255).astype(np.uint8))
@@ -113,7 +174,7 @@ def motion_clip(label: int, frames: int = 24, height: int = 96, width: int = 128
 
 
 def write_motion_videos(root: str | Path, clips_per_view: int = 6, frames: int = 24, height: int = 96,
-                        width: int = 128, seed: int = 0) -> Path:
+                        width: int = 128, seed: int = 0, classes: str = "motion") -> Path:
     """Writes ``4 classes x 3 views x clips_per_view`` clips under ``root/multiview_action``.
 
     Args:
@@ -122,18 +183,21 @@ def write_motion_videos(root: str | Path, clips_per_view: int = 6, frames: int =
         frames: Frames per clip.
         height, width: Frame size.
         seed: Everything is drawn from it.
+        classes: ``motion`` (4 motions) or ``shape-motion`` (2 shapes x up/down).
 
     Returns:
         The ``multiview_action`` folder (what ``--raw`` takes).
     """
+    if classes not in CLASS_SETS:
+        raise ValueError(f"unknown class set {classes!r}; valid: {', '.join(CLASS_SETS)}")
     base = Path(root) / "multiview_action"
     rng = np.random.default_rng(seed)
     for view in (1, 2, 3):
-        for label in range(len(MOTION_CLASSES)):
+        for label in range(len(CLASS_SETS[classes])):
             for subject in range(1, clips_per_view + 1):
                 folder = base / f"view_{view}" / f"a{label + 1:02d}_s{subject:02d}_e00"
                 folder.mkdir(parents=True, exist_ok=True)
-                rgb, depth = motion_clip(label, frames, height, width, rng)
+                rgb, depth = motion_clip(label, frames, height, width, rng, classes)
                 for n, (image, dmap) in enumerate(zip(rgb, depth)):
                     cv2.imwrite(str(folder / f"frame_{n}_tc_{1000 + 83 * n}_rgb.jpg"),
                                 cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
