@@ -118,6 +118,8 @@ class CMPLModelConfig:
     Attributes:
         primary / primary_width: F (``resnet3d50``, 1).
         aux / aux_width: A (``resnet3d50``, 0.25); Table 3 varies both.
+        zero_init_residual: Residual branches' last BN starts at zero (both networks train
+            from scratch; the usual choice for that, e.g. PySlowFast's ``RESNET.ZERO_INIT_FINAL_BN``).
         dropout: Before each classifier.
     """
 
@@ -125,6 +127,7 @@ class CMPLModelConfig:
     primary_width: float = 1.0
     aux: str = "resnet3d50"
     aux_width: float = 0.25
+    zero_init_residual: bool = True
     dropout: float = 0.5
 
 
@@ -299,6 +302,7 @@ def build(cfg: CMPLConfig) -> tuple[CMPL, SemiSupervisedClips, VideoClipDataset]
 
     def net(name: str, width: float) -> Classifier:
         kwargs = {"width": width} if width != 1.0 else {}
+        kwargs["zero_init_residual"] = m.zero_init_residual
         return Classifier(build_video_backbone(name, 3, **kwargs), classes, m.dropout)
 
     primary = net(m.primary, m.primary_width)

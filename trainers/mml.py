@@ -103,6 +103,8 @@ class MMLModelConfig:
         modalities: One per model: ``rgb`` (stage ce), ``rgb,rgb`` (ml), ``rgb,flow[,rgbdiff]`` (mml).
         backbone: ``tsm50`` or ``tsm101``.
         width: Channel multiplier (1: the paper's; ImageNet weights need 1).
+        zero_init_residual: Residual branches' last BN starts at zero (matters only from
+            scratch; loaded weights replace it).
         dropout: Before each classifier (TSM's 0.5).
         init: Comma-separated initialisation per model, or one for all (see the module docstring).
         kl_weight: Factor of the KL terms (1).
@@ -112,6 +114,7 @@ class MMLModelConfig:
     modalities: tuple[str, ...] = ("rgb",)
     backbone: str = "tsm50"
     width: float = 1.0
+    zero_init_residual: bool = True
     dropout: float = 0.5
     init: str = ""
     kl_weight: float = 1.0
@@ -283,6 +286,7 @@ def build_members(cfg: MMLConfig, num_classes: int) -> list[tuple[str, Member]]:
     if len(sources) not in (0, 1, len(m.modalities)):
         raise ValueError(f"model.init: give one source, or one per model ({len(m.modalities)}); got {len(sources)}")
     kwargs = {"width": m.width} if m.width != 1.0 else {}
+    kwargs["zero_init_residual"] = m.zero_init_residual
     members = []
     for i, mod in enumerate(m.modalities):
         member = Member(build_video_backbone(m.backbone, CHANNELS[mod], **kwargs), num_classes, m.dropout)

@@ -64,6 +64,8 @@ class R2Plus1D(nn.Module):
         layers: Blocks per stage (``(2, 2, 2, 2)`` is R(2+1)D-18, ``(3, 4, 6, 3)`` -34).
         width: Channel multiplier (1: the published network; smaller widths make quick
             CPU experiments affordable).
+        zero_init_residual: Start every block's last BN at zero (each block starts as the
+            identity), a common choice when training from scratch.
 
     Shapes:
         ``forward``: ``(N, C, T, H, W)`` -> ``(N, out_dim)`` (512 x width).
@@ -71,7 +73,8 @@ class R2Plus1D(nn.Module):
     """
 
     def __init__(self, in_channels: int = 3, *, midplanes: str = "torchvision",
-                 layers: tuple[int, int, int, int] = (2, 2, 2, 2), width: float = 1.0):
+                 layers: tuple[int, int, int, int] = (2, 2, 2, 2), width: float = 1.0,
+                 zero_init_residual: bool = False):
         super().__init__()
         if midplanes not in ("torchvision", "per-conv"):
             raise ValueError(f"midplanes must be 'torchvision' or 'per-conv', got {midplanes!r}")
@@ -100,6 +103,10 @@ class R2Plus1D(nn.Module):
             elif isinstance(m, nn.BatchNorm3d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
+        if zero_init_residual:
+            for m in self.modules():
+                if isinstance(m, R2Plus1DBlock):
+                    nn.init.zeros_(m.conv2[1].weight)
 
     def _stage(self, planes: int, count: int, stride: int) -> nn.Sequential:
         downsample = None

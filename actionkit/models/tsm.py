@@ -87,13 +87,20 @@ class TSMResNet(nn.Module):
             0 gives the plain per-frame ResNet (TSN).
         width: Channel multiplier (1: the published network; smaller widths make quick
             CPU experiments affordable, and do not load ImageNet weights).
+        zero_init_residual: Start every residual branch's last BN at zero, so each block
+            starts as the identity (Goyal et al., 2017). Loaded weights replace it; from
+            scratch it matters: on the generated shape-motion videos a quarter-width
+            TSM-ResNet-50 at lr 0.02 had gradient norms up to 63 and a training loss of
+            5-6 (10 classes) over its first 60 steps and 35% training accuracy after 150,
+            against 71% with this on.
 
     Shapes:
         ``forward``: ``(N, C, T, H, W)`` -> ``(N, out_dim)`` (2048 x width), the mean over the T frames.
         ``forward_frames``: ``(N, C, T, H, W)`` -> ``(N, T, out_dim)``.
     """
 
-    def __init__(self, depth: int = 50, in_channels: int = 3, *, shift_div: int = 8, width: float = 1.0):
+    def __init__(self, depth: int = 50, in_channels: int = 3, *, shift_div: int = 8, width: float = 1.0,
+                 zero_init_residual: bool = False):
         super().__init__()
         if depth not in TSM_DEPTHS:
             raise ValueError(f"unknown TSM-ResNet depth {depth}; valid depths: {sorted(TSM_DEPTHS)}")
@@ -119,6 +126,10 @@ class TSMResNet(nn.Module):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
+        if zero_init_residual:
+            for m in self.modules():
+                if isinstance(m, TSMBottleneck):
+                    nn.init.zeros_(m.bn3.weight)
 
     def _stage(self, planes: int, count: int, stride: int) -> nn.Sequential:
         out = planes * 4

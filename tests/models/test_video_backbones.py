@@ -128,3 +128,28 @@ def test_r2plus1d_midplanes():
     assert feats.shape == (1, 512, 1, 4, 4)
     quarter = build_video_backbone("r2plus1d18", 2, width=0.25)
     assert quarter.out_dim == 128 and quarter(torch.randn(1, 2, 8, 32, 32)).shape == (1, 128)
+
+
+@pytest.mark.parametrize("name", sorted(VIDEO_BACKBONES))
+def test_zero_init_residual_makes_every_block_the_identity(name):
+    """Each residual block without a downsample passes its (non-negative) input through unchanged."""
+    torch.manual_seed(0)
+    model = build_video_backbone(name, 3, zero_init_residual=True, **SMALL.get(name, {"width": 0.25}))
+    model.eval()
+    blocks = [m for m in model.modules() if hasattr(m, "downsample") and m.downsample is None]
+    assert blocks
+    frames = 4
+    for m in model.modules():
+        if hasattr(m, "frames"):
+            m.frames = frames
+    for block in blocks:
+        inplanes = next(c for c in block.modules() if isinstance(c, (nn.Conv2d, nn.Conv3d))).in_channels
+        is_2d = any(isinstance(c, nn.Conv2d) for c in block.modules())
+        x = torch.rand(2 * frames, inplanes, 6, 6) if is_2d else torch.rand(2, inplanes, frames, 6, 6)
+        torch.testing.assert_close(block(x), x)
+    torch.manual_seed(0)
+    plain = build_video_backbone(name, 3, **SMALL.get(name, {"width": 0.25}))
+    zeroed, default = model.state_dict(), plain.state_dict()
+    changed = [k for k in default if not torch.equal(default[k], zeroed[k])]
+    assert len(changed) == sum(1 for m in model.modules() if hasattr(m, "downsample")), changed
+    assert all(k.endswith("weight") and (zeroed[k] == 0).all() and (default[k] == 1).all() for k in changed)
