@@ -2,7 +2,7 @@
 
 :mod:`actionkit.synthetic.videos` writes 4 classes in the NW-UCLA RGB-D layout (chance 25%):
 ``motion`` told apart by motion only (up, down, sideways, circle), ``shape-motion`` by the
-patch's shape (square, disc: appearance) and its direction (up, down: motion). They are
+patch's shape (square, bar: appearance) and its direction (up, down: motion). They are
 prepared like ``actionkit prepare nwucla-rgbd --streams rgb,depth,flow --short-side 64``
 (TV-L1 flow). With 12 clips per class and view the cross-view split has 96 training and 48
 test videos.

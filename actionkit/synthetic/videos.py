@@ -27,8 +27,8 @@ label  NW-UCLA action id     patch and motion
 =====  ====================  =========================================================
 0      a01                   square, up
 1      a02                   square, down
-2      a03                   disc, up
-3      a04                   disc, down
+2      a03                   bar (as wide as the square, 0.4 as tall), up
+3      a04                   bar, down
 =====  ====================  =========================================================
 
 A network that sees frames without their order (TSN's average over frames) can tell the
@@ -51,7 +51,7 @@ import numpy as np
 __all__ = ["CLASS_SETS", "MOTION_CLASSES", "SHAPE_MOTION_CLASSES", "write_motion_videos", "motion_clip"]
 
 MOTION_CLASSES: tuple[str, ...] = ("up", "down", "sideways", "circle")
-SHAPE_MOTION_CLASSES: tuple[str, ...] = ("square up", "square down", "disc up", "disc down")
+SHAPE_MOTION_CLASSES: tuple[str, ...] = ("square up", "square down", "bar up", "bar down")
 
 #: ``classes`` name -> the class names, label order.
 CLASS_SETS: dict[str, tuple[str, ...]] = {"motion": MOTION_CLASSES, "shape-motion": SHAPE_MOTION_CLASSES}
@@ -59,7 +59,7 @@ CLASS_SETS: dict[str, tuple[str, ...]] = {"motion": MOTION_CLASSES, "shape-motio
 #: Each class of each set as (patch shape, motion: 0 up, 1 down, 2 sideways, 3 circle).
 _CLASS_SPECS: dict[str, tuple[tuple[str, int], ...]] = {
     "motion": (("square", 0), ("square", 1), ("square", 2), ("square", 3)),
-    "shape-motion": (("square", 0), ("square", 1), ("disc", 0), ("disc", 1)),
+    "shape-motion": (("square", 0), ("square", 1), ("bar", 0), ("bar", 1)),
 }
 
 
@@ -103,26 +103,26 @@ def _path(motion: int, frames: int, height: int, width: int, size: int, rng: np.
     return np.stack([y, x], axis=1)
 
 
+def _bar_rows(size: int) -> tuple[int, int]:
+    """The rows ``[top, bottom)`` a bar fills in its ``size x size`` box (the middle 40%)."""
+    top = round(0.3 * size)
+    return top, top + max(round(0.4 * size), 5)
+
+
 def _shape_mask(shape: str, size: int) -> np.ndarray:
-    """The patch's silhouette, float32 ``[size, size]`` in [0, 1] (a disc's rim anti-aliased)."""
-    if shape == "square":
-        return np.ones((size, size), np.float32)
-    centre = (size - 1) / 2
-    yy, xx = np.mgrid[0:size, 0:size]
-    distance = np.hypot(yy - centre, xx - centre)
-    return np.clip(size / 2 - distance, 0, 1).astype(np.float32)
+    """The patch's silhouette in its box, float32 ``[size, size]`` in [0, 1]."""
+    mask = np.ones((size, size), np.float32)
+    if shape == "bar":
+        top, bottom = _bar_rows(size)
+        mask[:top], mask[bottom:] = 0, 0
+    return mask
 
 
 def _outline(patch: np.ndarray, shape: str) -> None:
     """Darkens the patch's 2-pixel rim in place (the edge every frame shows)."""
-    if shape == "square":
-        patch[:2], patch[-2:], patch[:, :2], patch[:, -2:] = 20, 20, 20, 20
-        return
-    size = patch.shape[0]
-    centre = (size - 1) / 2
-    yy, xx = np.mgrid[0:size, 0:size]
-    distance = np.hypot(yy - centre, xx - centre)
-    patch[(distance > size / 2 - 2) & (distance <= size / 2)] = 20
+    top, bottom = _bar_rows(patch.shape[0]) if shape == "bar" else (0, patch.shape[0])
+    body = patch[top:bottom]
+    body[:2], body[-2:], body[:, :2], body[:, -2:] = 20, 20, 20, 20
 
 
 def motion_clip(label: int, frames: int = 24, height: int = 96, width: int = 128,
