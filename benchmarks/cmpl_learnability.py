@@ -5,8 +5,9 @@ Usage::
     python benchmarks/cmpl_learnability.py                         # supervised and cross (CMPL)
     python benchmarks/cmpl_learnability.py --schemes supervised,fixmatch,cross --epochs 30
 
-Data: the generated motion store of :mod:`motion_store` (4 motion classes, chance 25%,
-96 training and 48 test videos), 3 labelled videos per class (12 of 96, the same seeded
+Data: the generated shape-motion store of :mod:`motion_store` (square or bar, moving up
+or down: 4 classes, chance 25%, 96 training and 48 test videos; ``--classes motion`` for
+the motion-only set), 3 labelled videos per class (12 of 96, the same seeded
 subset in every run), the rest unlabelled. Each scheme trains with the ``motion-cpu``
 preset (3D-ResNet-18 at 1/4 width primary, 3D-ResNet-10 at 1/8 auxiliary, 48 crops,
 batch 4 labelled + 20 unlabelled, tau 0.9, lambda 2) from the same seed. Printed: per

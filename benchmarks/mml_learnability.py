@@ -5,8 +5,10 @@ Usage::
     python benchmarks/mml_learnability.py                     # ce, mml and the three-stage pipeline
     python benchmarks/mml_learnability.py --variants ce,ml,mml --epochs 16
 
-Data: the generated motion store of :mod:`motion_store` (4 motion classes, chance 25%,
-96 training and 48 test videos). Each variant trains from scratch with the ``motion-cpu``
+Data: the generated shape-motion store of :mod:`motion_store` (square or bar, moving up
+or down: 4 classes, chance 25%, 96 training and 48 test videos): an RGB network can learn
+the shape from any frame, the direction only from frame order, which flow shows at once.
+``--classes motion`` uses the motion-only set. Each variant trains from scratch with the ``motion-cpu``
 preset (TSM-ResNet-50 at quarter width, 56 crops, batch 8, lr 0.02, 8 frames) and the same
 seed: ``ce`` is one RGB network with cross-entropy, ``ml`` two RGB networks, ``mml`` an RGB
 and a flow network (eq. 4), all for ``--epochs``; ``pipeline`` is Fig. 3 (two ``ce`` runs, an
