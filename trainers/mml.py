@@ -316,28 +316,37 @@ def run_pipeline(cfg: MMLConfig, out: Path) -> dict[str, Any]:
 
     ``cfg.model.modalities`` are the final stage's; ``cfg.model.init`` is the ImageNet file of
     the ``ce`` runs (or empty: from scratch). Runs go to ``out/ce0``, ``out/ce1``,
-    ``out/ml0``..., ``out/mml``; a stage whose run folder has a summary is not run again.
+    ``out/ml0``..., ``out/mml``. A stage that stops early (SIGTERM, ``run.max_steps``) stops
+    the pipeline, so that no later stage starts from unfinished weights; running the same
+    command again skips the stages that have a summary and resumes the stopped one from its
+    checkpoint.
     """
     from actionkit.trainers.registry import train
 
     final = tuple(cfg.model.modalities)
+    ml_runs = [out / f"ml{i}" for i in range(len(final))]
+    plan = [("ce0", "ce", ("rgb",), cfg.model.init, cfg.run.seed),
+            ("ce1", "ce", ("rgb",), cfg.model.init, cfg.run.seed + 1),
+            *[(run.name, "ml", ("rgb", "rgb"), f"{out / 'ce0'},{out / 'ce1'}", cfg.run.seed + 10 + i)
+              for i, run in enumerate(ml_runs)],
+            ("mml", "mml", final, ",".join(str(r) for r in ml_runs), cfg.run.seed + 20)]  # fmt: skip
     summaries: dict[str, Any] = {}
-
-    def stage(name: str, stage_name: str, modalities: tuple[str, ...], init: str, seed: int) -> Path:
+    for name, stage_name, modalities, init, seed in plan:
         run = out / name
         if (run / "summary.json").exists():
-            return run
-        c = copy.deepcopy(cfg)
-        c.stage, c.pipeline = stage_name, False
-        c.model.modalities, c.model.init, c.run.seed = modalities, init, seed
-        summaries[name] = train("mml", c, out=run)
-        return run
-
-    ce = [stage(f"ce{i}", "ce", ("rgb",), cfg.model.init, cfg.run.seed + i) for i in range(2)]
-    ml = [stage(f"ml{i}", "ml", ("rgb", "rgb"), f"{ce[0]},{ce[1]}", cfg.run.seed + 10 + i) for i in range(len(final))]
-    stage("mml", "mml", final, ",".join(str(r) for r in ml), cfg.run.seed + 20)
-    return {"pipeline": str(out), "stages": ["ce0", "ce1", *[f"ml{i}" for i in range(len(final))], "mml"],
-            **{f"{k}_summary": v for k, v in summaries.items()}}
+            continue
+        if (run / "checkpoints" / "last.pt").exists():
+            summary = train("mml", None, resume=run)
+        else:
+            c = copy.deepcopy(cfg)
+            c.stage, c.pipeline = stage_name, False
+            c.model.modalities, c.model.init, c.run.seed = modalities, init, seed
+            summary = train("mml", c, out=run)
+        summaries[f"{name}_summary"] = summary
+        if summary.get("interrupted"):
+            return {"pipeline": str(out), "interrupted": True, "stopped_in": name,
+                    "resume": "run the same --pipeline command again", **summaries}
+    return {"pipeline": str(out), "stages": [name for name, *_ in plan], **summaries}
 
 
 # ---------------------------------------------------------------------- presets

@@ -71,6 +71,17 @@ def test_pipeline_runs_every_stage(video_store, tmp_path):
     assert path.name == "test-rgb.json" and "acc_0_rgb" in results and "acc_1_flow" not in results
 
 
+def test_pipeline_stops_at_an_interrupted_stage_and_continues(video_store, tmp_path):
+    first = train("mml", tiny(video_store, "pipeline=true", "run.max_steps=1", stage="mml"), out=tmp_path / "p")
+    assert first["interrupted"] and first["stopped_in"] == "ce0"
+    assert not (tmp_path / "p" / "ce1").exists(), "no later stage may start from unfinished weights"
+    again = train("mml", tiny(video_store, "pipeline=true", stage="mml"), out=tmp_path / "p")
+    assert again["stages"] == ["ce0", "ce1", "ml0", "ml1", "mml"]
+    assert again["ce0_summary"]["steps"] == load_checkpoint(tmp_path / "p" / "ce1")["state"]["step"]
+    for name in again["stages"]:
+        assert (tmp_path / "p" / name / "summary.json").exists()
+
+
 def test_resume_is_exact(video_store, tmp_path):
     extra = ("run.epochs=2", "run.eval_every=5")
     train("mml", tiny(video_store, *extra, stage="mml"), out=tmp_path / "full")
