@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/mml_learnability.py                     # ce, mml and the three-stage pipeline
-    python benchmarks/mml_learnability.py --variants ce,ml,mml --epochs 16
+    python benchmarks/mml_learnability.py --variants ce,ml,mml --epochs 60
 
 Data: the generated shape-motion store of :mod:`motion_store` (square or bar, moving up
 or down: 4 classes, chance 25%, 96 training and 48 test videos): an RGB network can learn
@@ -37,7 +37,7 @@ GROUPS = {"train acc": "train_acc_", "test": "test_acc_"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="ce,mml,pipeline")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--clips", type=int, default=12, help="clips per class and view")
     parser.add_argument("--classes", default="shape-motion", choices=("motion", "shape-motion"),
                         help="generated class set (actionkit.synthetic.videos)")
