@@ -29,7 +29,8 @@ def fail(message: str, code: int = 1) -> None:
     """Print an error paragraph and exit."""
     import typer
 
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # soft_wrap: a path broken across lines cannot be copied or grepped.
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
