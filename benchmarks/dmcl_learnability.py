@@ -49,7 +49,7 @@ def main() -> None:
     store = build_store(work, args.clips, args.seed, args.classes)
     results = {}
     for strategy in args.strategies.split(","):
-        run = work / f"run-dmcl-{args.classes}-{strategy}-e{args.epochs}"
+        run = work / f"run-dmcl-{store.stem}-{strategy}-e{args.epochs}"
         cfg = resolve_config("dmcl", "motion-cpu", [f"run.epochs={args.epochs}", f"run.seed={args.seed}",
                                                     f"optim.milestones={args.epochs * 3 // 4}"],
                              str(store), variant=strategy)  # fmt: skip

@@ -49,7 +49,7 @@ def main() -> None:
     store = build_store(work, args.clips, args.seed, args.classes)
     results = {}
     for variant in args.variants.split(","):
-        out = work / f"run-mml-{args.classes}-{variant}-e{args.epochs}"
+        out = work / f"run-mml-{store.stem}-{variant}-e{args.epochs}"
         epochs = max(args.epochs // 3, 1) if variant == "pipeline" else args.epochs
         cfg = resolve_config("mml", "motion-cpu", [f"run.epochs={epochs}", f"run.seed={args.seed}",
                                                    f"optim.milestones={epochs * 3 // 4}"],

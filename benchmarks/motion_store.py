@@ -24,13 +24,23 @@ from actionkit.synthetic.videos import write_motion_videos  # noqa: E402
 MODS = ("rgb", "depth", "flow")
 
 
-def build_store(work: Path, clips: int, seed: int, classes: str = "motion") -> Path:
-    """``work/<classes>.zarr`` (generated and prepared once; reused when it exists)."""
-    store = work / f"{classes}.zarr"
+def build_store(work: Path, clips: int, seed: int, classes: str = "motion",
+                streams: tuple[str, ...] = MODS) -> Path:
+    """``work/<classes>-c<clips>-s<seed>-<streams>.zarr``, generated and prepared once, reused when it exists.
+
+    Args:
+        work: The benchmark's folder.
+        clips: Clips per class and view.
+        seed: Seed of the generator.
+        classes: ``motion`` or ``shape-motion``.
+        streams: The prepared modalities (``("rgb",)`` skips the TV-L1 flow, the slow part).
+    """
+    tag = f"{classes}-c{clips}-s{seed}"
+    store = work / f"{tag}-{'+'.join(streams)}.zarr"
     if not (store / "zarr.json").exists():
         t0 = time.perf_counter()
-        raw = write_motion_videos(work / f"raw-{classes}", clips_per_view=clips, seed=seed, classes=classes)
-        prepare_video(NWUCLAVideoSource([raw]), store, streams=MODS, settings=VideoSettings(short_side=64),
+        raw = write_motion_videos(work / f"raw-{tag}", clips_per_view=clips, seed=seed, classes=classes)
+        prepare_video(NWUCLAVideoSource([raw]), store, streams=streams, settings=VideoSettings(short_side=64),
                       overwrite=True)
         print(f"generated and prepared {store} in {time.perf_counter() - t0:.0f} s", flush=True)
     return store

@@ -326,13 +326,13 @@ def _motion_cpu() -> CMPLConfig:
     """The learnability check on a generated motion dataset with 10% labels: CPU minutes.
 
     3D-ResNet-18 at 1/4 width (primary) and 3D-ResNet-10 at 1/8 (auxiliary), 48-pixel
-    crops, 8 x 2 and 16 x 1 clips of the 24-frame videos, batch 4 labelled + 20 unlabelled.
+    crops, 8 x 2 and 16 x 1 clips of the 24-frame videos, batch 4 labelled + 20 unlabelled,
+    10% of each class labelled (rounded).
     """
     cfg = _preset("nwucla-rgbd", "xview", "test", 0.1, 1e-3, epochs=20)
     d = cfg.data
     d.primary_frames, d.primary_stride, d.aux_frames, d.aux_stride = 8, 2, 16, 1
     d.crop, d.test_size, d.test_clips, d.batch_size, d.eval_batch_size, d.workers = 48, 48, 2, 4, 4, 1
-    d.labeled_per_class = 3
     cfg.model.primary, cfg.model.primary_width = "resnet3d18", 0.25
     cfg.model.aux, cfg.model.aux_width = "resnet3d10", 0.125
     cfg.model.dropout = 0.2
