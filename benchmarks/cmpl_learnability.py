@@ -3,7 +3,11 @@
 Usage::
 
     python benchmarks/cmpl_learnability.py                         # supervised and cross (CMPL)
-    python benchmarks/cmpl_learnability.py --schemes supervised,fixmatch,cross --epochs 30
+    python benchmarks/cmpl_learnability.py --schemes supervised,fixmatch,cross --epochs 40
+
+Measured on this 2-core CPU (2026-12-05, seed 0, 30 epochs): primary test accuracy 58.9%
+supervised-only (137 s) and 72.9% with CMPL (370 s); in the last epoch the auxiliary gave
+the primary a pseudo-label on 19% of the unlabelled clips, a correct one on 18%.
 
 Data: the generated shape-motion store of :mod:`motion_store`, RGB only (square or bar,
 moving up or down: 4 classes, chance 25%; 48 clips per class and view give 384 training
@@ -35,7 +39,7 @@ GROUPS = {"pl_ratio": "train_pl_ratio_", "pl_correct": "train_pl_correct_", "tes
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schemes", default="supervised,cross")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--clips", type=int, default=48, help="clips per class and view")
     parser.add_argument("--classes", default="shape-motion", choices=("motion", "shape-motion"),
                         help="generated class set (actionkit.synthetic.videos)")
