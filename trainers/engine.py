@@ -208,6 +208,7 @@ class Trainer:
             if hasattr(self.train_set, "set_epoch"):
                 self.train_set.set_epoch(epoch)
             self.sampler.set_epoch(epoch, self.state.position)
+            self.method.start_epoch(epoch)
             self.model.train()
             loader = self._loader(self.train_set, self.sampler, self.micro_batch, drop_last=True, epoch=epoch)
             t0, seen, sums, micro, interrupted = time.perf_counter(), 0, {}, 0, False

@@ -89,6 +89,11 @@ class I2MDModelConfig:
         cluster_queue: IMD: the cluster-level branch contrasts against (eq. 7) and
             distils over (eq. 8) its own queue of cluster-level keys; False: the
             instance-level queue (which lets the cluster branch collapse, see above).
+        distill_warmup_epochs: Epochs of contrastive learning alone (eq. 1 and 7) before
+            the mutual-distillation terms (eq. 5 and 8) join the loss; 0, the paper's
+            setting, distils from the first step. Not in the paper: for short budgets,
+            where the untrained encoders' flat neighbour distributions teach each other
+            to stay flat (see the ``nwucla-xview-cpu`` preset).
     """
 
     backbone: str = "gcn_transformer"
@@ -111,6 +116,7 @@ class I2MDModelConfig:
     k_a: int = 64
     lambda_cmd: float = 0.5
     cluster_queue: bool = True
+    distill_warmup_epochs: int = 0
 
 
 @dataclass
@@ -261,6 +267,7 @@ class I2MD(Method):
         # Every rank enqueues the same gathered keys, so DDP need not broadcast the memories.
         DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(self, memories + ["queue_ptr"])
         self._pending: list[dict[str, tuple[torch.Tensor, ...]]] = []  # (z_k, h_k[, z_k^c]) per modality
+        self.epoch = 0
 
     # ------------------------------------------------------------------ memory
     def queue(self, modality: str) -> torch.Tensor:
@@ -283,6 +290,15 @@ class I2MD(Method):
         return self.hidden(modality)[idx]
 
     # ------------------------------------------------------------------ step
+    def start_epoch(self, epoch: int) -> None:
+        """Remember the epoch (the distillation terms wait ``distill_warmup_epochs``)."""
+        self.epoch = epoch
+
+    @property
+    def distilling(self) -> bool:
+        """Whether the mutual-distillation terms (eq. 5, 8) are in this epoch's loss."""
+        return self.epoch >= self.cfg.distill_warmup_epochs
+
     def forward(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         """Losses of one batch of two views ``batch["x"] = [query, key]``, each ``[B, C, T, V, M]``."""
         xq, xk = batch["x"]
@@ -316,7 +332,9 @@ class I2MD(Method):
             logs["cmd"] = logs["cmd"] + distill(zk[teacher], self.queue(teacher), zq[student], self.queue(student),
                                                 cfg.k_c, cfg.tau_t, cfg.tau_s)  # fmt: skip
         self._pending.append(keys)
-        loss = logs["scl"] + logs["ccl"] + logs["imd"] + cfg.lambda_cmd * logs["cmd"]
+        # During the warm-up the distillation terms are still computed, for the log.
+        md = 1.0 if self.distilling else 0.0
+        loss = logs["scl"] + logs["ccl"] + md * (logs["imd"] + cfg.lambda_cmd * logs["cmd"])
         active = {"scl": True, "ccl": cfg.imd, "imd": cfg.imd, "cmd": bool(self.pairs)}
         return {"loss": loss, **{k: v.detach() for k, v in logs.items() if active[k]}}
 

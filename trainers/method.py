@@ -40,6 +40,9 @@ class Method(nn.Module):
         """JSON files to write into the run folder when training starts (name -> content)."""
         return {}
 
+    def start_epoch(self, epoch: int) -> None:
+        """Called before every training epoch, resumed ones included (loss-weight schedules, ...)."""
+
     def after_step(self) -> None:
         """Called after every optimiser step (momentum encoders, queues, ...)."""
 

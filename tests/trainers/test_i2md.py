@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,16 @@ def test_total_is_eq10():
     out = method(views())
     expected = out["scl"] + out["ccl"] + out["imd"] + 0.5 * out["cmd"]
     torch.testing.assert_close(out["loss"].detach(), expected)
+
+
+def test_distillation_waits_for_its_warmup_epochs():
+    method = tiny_method(distill_warmup_epochs=2)
+    for epoch, distilling in ((0, False), (1, False), (2, True), (5, True)):
+        method.start_epoch(epoch)
+        out = method(views())
+        assert out["imd"] > 0 and out["cmd"] > 0  # logged during the warm-up too
+        md = out["imd"] + 0.5 * out["cmd"] if distilling else 0.0
+        torch.testing.assert_close(out["loss"].detach(), out["scl"] + out["ccl"] + md)
 
 
 def test_queues_stay_aligned_and_wrap_around():
@@ -154,10 +165,11 @@ def tiny_config(store, *extra):
                                                         *extra], str(store))  # fmt: skip
 
 
-def test_resume_mid_pretraining_is_exact(store, tmp_path):
-    full = train("i2md", tiny_config(store), out=tmp_path / "full")
+@pytest.mark.parametrize("extra", [(), ("model.distill_warmup_epochs=1",)])
+def test_resume_mid_pretraining_is_exact(store, tmp_path, extra):
+    full = train("i2md", tiny_config(store, *extra), out=tmp_path / "full")
     assert full["epochs"] == 2
-    stopped = train("i2md", tiny_config(store, "run.max_steps=3"), out=tmp_path / "part")
+    stopped = train("i2md", tiny_config(store, "run.max_steps=3", *extra), out=tmp_path / "part")
     assert stopped["interrupted"]
     train("i2md", None, resume=tmp_path / "part")
     a = load_checkpoint(tmp_path / "full")["model"]
@@ -165,6 +177,17 @@ def test_resume_mid_pretraining_is_exact(store, tmp_path):
     assert any(k.startswith("queue_") for k in a)
     for k in a:  # weights, key encoders, queues, hidden memories and the queue pointer
         assert torch.equal(a[k], b[k]), k
+
+
+def test_the_trainer_starts_distilling_after_the_warmup(store, tmp_path):
+    train("i2md", tiny_config(store, "model.distill_warmup_epochs=1", "run.log_every=1000"), out=tmp_path / "run")
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    epochs = [r for r in lines if "train_loss" in r]
+    assert [r["epoch"] for r in epochs] == [0, 1]
+    for r, md in zip(epochs, (0.0, 1.0)):  # epoch means of the step losses
+        expected = r["train_scl"] + r["train_ccl"] + md * (r["train_imd"] + 0.5 * r["train_cmd"])
+        assert r["train_loss"] == pytest.approx(expected, rel=1e-5)
+    assert epochs[0]["train_cmd"] > 0
 
 
 def test_variants_resolve(store):
