@@ -17,6 +17,10 @@ per stage, so its RGB network trains as many epochs along its chain as ``ce``. P
 epoch each network's training accuracy and, at the evaluations, its test accuracy
 (2 uniform + 1 dense views); at the end the RGB network's test accuracy per variant (the
 paper's claim: higher with a mutual partner), the partner's, and the wall time.
+
+Measured on this 2-core CPU (2026-12-05, 24 epochs), RGB network's test accuracy: seed 0,
+ce 33.3% (194 s), mml 60.4% (flow partner 70.8%; 550 s), pipeline 50.0% (flow 68.8%;
+403 s); seed 1 (``--seed 1``, another generated set), ce 43.8%, mml 60.4% (flow 81.2%).
 """
 
 from __future__ import annotations
