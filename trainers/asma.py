@@ -232,17 +232,19 @@ def _preset(dataset: str, protocol: str, *, epochs: int = 150, warmup: int = 10,
 
 
 def _nwucla_cpu() -> ASMaConfig:
-    """NW-UCLA cross-view on a 2-core CPU, about 20-30 minutes.
+    """NW-UCLA cross-view on a 2-core CPU, about an hour.
 
     The paper's encoders, loss and schedule shape, scaled to the CPU: a 2048-wide
-    projector (the 6144-wide one costs about 2.8x as much per step, leaving ~10
-    epochs), batch 64, 32 frames (NW-UCLA clips have a median of 31), and the masks
-    scaled with the clip and the skeleton: 6 of 32 frames (10 of 50 in the paper) and 7
-    of NW-UCLA's 20 joints (9 of 25). Measured: 5.6 s per step on one niced thread next
-    to another job (15 steps an epoch), so 20 epochs take 20-30 minutes on two cores;
-    one warm-up epoch keeps about the paper's warm-up share (10 of 150).
+    projector (the 6144-wide one costs about 2.8x as much per step), batch 64, 32
+    frames (NW-UCLA clips have a median of 31), and the masks scaled with the clip and
+    the skeleton: 6 of 32 frames (10 of 50 in the paper) and 7 of NW-UCLA's 20 joints
+    (9 of 25); one warm-up epoch. 60 epochs (15 steps each) take about 62 minutes on
+    two cores. Measured with this preset, ``eval linear --align``: asymmetric 80.6%,
+    symmetric masking 76.3%, untrained encoders 65.7%. At 10 epochs the symmetric
+    ablation was still ahead (70.5% vs 66.2%): the asymmetric masks need the longer
+    budget.
     """
-    cfg = _preset("nwucla", "xview", epochs=20, warmup=1, batch=64, frames=32, workers=1,
+    cfg = _preset("nwucla", "xview", epochs=60, warmup=1, batch=64, frames=32, workers=1,
                   model=ASMaModelConfig(proj_hidden=2048, proj_dim=2048))  # fmt: skip
     cfg.masking.joints, cfg.masking.frames = 7, 6
     return cfg

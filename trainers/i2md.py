@@ -94,6 +94,12 @@ class I2MDModelConfig:
             setting, distils from the first step. Not in the paper: for short budgets,
             where the untrained encoders' flat neighbour distributions teach each other
             to stay flat (see the ``nwucla-xview-cpu`` preset).
+        cluster_warmup_epochs: Epochs before the cluster-level branch's losses (eq. 7 and
+            8) join; until then its key is still computed and enqueued, so the cluster
+            queue is full when they do. 0, the paper's setting. Not in the paper: for short
+            budgets on small datasets, where the neighbours retrieved by untrained
+            embeddings are arbitrary and the branch finds a shortcut instead (see the
+            ``nwucla-xview-cpu`` preset).
     """
 
     backbone: str = "gcn_transformer"
@@ -117,6 +123,7 @@ class I2MDModelConfig:
     lambda_cmd: float = 0.5
     cluster_queue: bool = True
     distill_warmup_epochs: int = 0
+    cluster_warmup_epochs: int = 0
 
 
 @dataclass
@@ -291,13 +298,18 @@ class I2MD(Method):
 
     # ------------------------------------------------------------------ step
     def start_epoch(self, epoch: int) -> None:
-        """Remember the epoch (the distillation terms wait ``distill_warmup_epochs``)."""
+        """Remember the epoch (the warm-ups count epochs)."""
         self.epoch = epoch
 
     @property
     def distilling(self) -> bool:
         """Whether the mutual-distillation terms (eq. 5, 8) are in this epoch's loss."""
         return self.epoch >= self.cfg.distill_warmup_epochs
+
+    @property
+    def clustering(self) -> bool:
+        """Whether the cluster-level branch's losses (eq. 7, and eq. 8 when distilling) are in the loss."""
+        return self.cfg.imd and self.epoch >= self.cfg.cluster_warmup_epochs
 
     def forward(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         """Losses of one batch of two views ``batch["x"] = [query, key]``, each ``[B, C, T, V, M]``."""
@@ -315,7 +327,10 @@ class I2MD(Method):
                 memory_of = functools.partial(self.neighbours, modality=m)
                 with torch.no_grad():
                     (hk, zk[m]), (_, zk_c) = self.key_encoders[m].branches(sk[m], memory_of)
-                (_, zq[m]), (_, zq_c) = self.encoders[m].branches(sq[m], memory_of)
+                if self.clustering:
+                    (_, zq[m]), (_, zq_c) = self.encoders[m].branches(sq[m], memory_of)
+                else:
+                    _, zq[m] = self.encoders[m](sq[m])
             else:
                 with torch.no_grad():
                     hk, zk[m] = self.key_encoders[m](sk[m])
@@ -324,6 +339,7 @@ class I2MD(Method):
             logs["scl"] = logs["scl"] + info_nce(zq[m], zk[m], queue, cfg.tau_c)
             if cfg.imd:
                 keys[m] += (zk_c.detach(),)
+            if self.clustering:
                 cqueue = self.cluster_queue(m)
                 logs["ccl"] = logs["ccl"] + info_nce(zq_c, zk_c, cqueue, cfg.tau_c)
                 logs["imd"] = logs["imd"] + mutual_distillation(zq[m], zk[m], queue, zq_c, zk_c, cqueue, cfg.k_c,
@@ -332,7 +348,8 @@ class I2MD(Method):
             logs["cmd"] = logs["cmd"] + distill(zk[teacher], self.queue(teacher), zq[student], self.queue(student),
                                                 cfg.k_c, cfg.tau_t, cfg.tau_s)  # fmt: skip
         self._pending.append(keys)
-        # During the warm-up the distillation terms are still computed, for the log.
+        # During the distillation warm-up its terms are still computed, for the log; during the
+        # cluster warm-up the query's cluster branch is not run, and eq. 7-8 log as 0.
         md = 1.0 if self.distilling else 0.0
         loss = logs["scl"] + logs["ccl"] + md * (logs["imd"] + cfg.lambda_cmd * logs["cmd"])
         active = {"scl": True, "ccl": cfg.imd, "imd": cfg.imd, "cmd": bool(self.pairs)}

@@ -67,6 +67,23 @@ def test_distillation_waits_for_its_warmup_epochs():
         torch.testing.assert_close(out["loss"].detach(), out["scl"] + out["ccl"] + md)
 
 
+def test_the_cluster_branch_waits_for_its_warmup_but_keeps_its_queue_filled():
+    method = tiny_method(cluster_warmup_epochs=2)
+    for epoch, clustering in ((0, False), (1, False), (2, True)):
+        method.start_epoch(epoch)
+        out = method(views(seed=epoch))
+        assert (out["ccl"] > 0) == clustering and (out["imd"] > 0) == clustering
+        torch.testing.assert_close(out["loss"].detach(), out["scl"] + out["ccl"] + out["imd"] + 0.5 * out["cmd"])
+        before = method.cluster_queue("joint").clone()
+        method.after_step()
+        assert not torch.equal(before, method.cluster_queue("joint"))  # cluster keys enqueued in the warm-up too
+    method.start_epoch(0)
+    method.zero_grad()
+    method(views())["loss"].backward()
+    cross = [p for n, p in method.encoders.named_parameters() if "cross_attn" in n or "norm_memory" in n]
+    assert cross and all(p.grad is None for p in cross)  # the query's cluster branch did not run
+
+
 def test_queues_stay_aligned_and_wrap_around():
     method = tiny_method()
     for step in range(7):  # 7 x 4 keys through a queue of 24: wraps once
@@ -165,7 +182,8 @@ def tiny_config(store, *extra):
                                                         *extra], str(store))  # fmt: skip
 
 
-@pytest.mark.parametrize("extra", [(), ("model.distill_warmup_epochs=1",)])
+@pytest.mark.parametrize("extra", [(), ("model.distill_warmup_epochs=1",),
+                                   ("model.cluster_warmup_epochs=1", "model.distill_warmup_epochs=1")])
 def test_resume_mid_pretraining_is_exact(store, tmp_path, extra):
     full = train("i2md", tiny_config(store, *extra), out=tmp_path / "full")
     assert full["epochs"] == 2
