@@ -99,6 +99,13 @@ class I2MDModelConfig:
             queue is full when they do. 0, the paper's setting. Not in the paper: lets the
             neighbours be retrieved by trained embeddings first; on its own it does not
             stop the collapse at the NW-UCLA CPU budget (see the ``nwucla-xview-cpu`` preset).
+        retrieval: How the cluster-level branch finds its K_a neighbours: ``embedding``
+            (the paper) by the instance-level embedding ``z`` against the queue of keys;
+            ``hidden`` by the cosine of the hidden embedding ``h`` against the stored hidden
+            embeddings. Not in the paper: at short budgets the 128-d embeddings of every
+            variant, MoCo included, collapse onto one drifting point (NW-UCLA, 60 epochs:
+            mean pairwise cosine 0.9995) while ``h`` stays informative (kNN 66%), so
+            retrieval by ``z`` hands every sample the same neighbours.
     """
 
     backbone: str = "gcn_transformer"
@@ -123,6 +130,10 @@ class I2MDModelConfig:
     cluster_queue: bool = True
     distill_warmup_epochs: int = 0
     cluster_warmup_epochs: int = 0
+    retrieval: str = "embedding"
+
+
+RETRIEVALS = ("embedding", "hidden")
 
 
 @dataclass
@@ -209,20 +220,20 @@ class Encoder(nn.Module):
         return h, F.normalize(self.head(h).float(), dim=1)
 
     def branches(
-        self, x: torch.Tensor, memory_of: Callable[[torch.Tensor], torch.Tensor]
+        self, x: torch.Tensor, memory_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
         """The instance-level branch, then the cluster-level one (GCN-Transformer only).
 
         Both share the view's frame tokens (the ST-GCN runs once); the cluster-level
-        branch attends to ``memory_of(z)`` ``(N, K_a, out_dim)``, the neighbours
-        retrieved with the instance-level embedding ``z``.
+        branch attends to ``memory_of(h, z)`` ``(N, K_a, out_dim)``, the neighbours
+        retrieved with the instance-level branch's hidden ``h`` or embedding ``z``.
 
         Returns:
             ``(h, z)`` of the instance-level branch and of the cluster-level branch.
         """
         tokens = self.backbone.embed_frames(x)
         h, z = self.project(self.backbone.encode_tokens(tokens).mean(dim=1))
-        memory = memory_of(z).to(tokens.dtype)
+        memory = memory_of(h, z).to(tokens.dtype)
         return (h, z), self.project(self.backbone.encode_tokens(tokens, memory).mean(dim=1))
 
 
@@ -247,6 +258,8 @@ class I2MD(Method):
                              "set model.imd=false")  # fmt: skip
         if cfg.cmd and len(mods) < 2:
             raise ValueError(f"CMD needs at least two modalities, got {mods}; set model.cmd=false")
+        if cfg.retrieval not in RETRIEVALS:
+            raise ValueError(f"model.retrieval must be one of {RETRIEVALS}, got {cfg.retrieval!r}")
         for name, k in (("k_c", cfg.k_c), ("k_a", cfg.k_a)):
             if not 1 <= k <= cfg.queue_size:
                 raise ValueError(f"model.{name}={k} must be in 1..queue_size ({cfg.queue_size})")
@@ -290,10 +303,20 @@ class I2MD(Method):
         """``[N, out_dim]`` the hidden embeddings stored beside the queue's keys (IMD)."""
         return getattr(self, f"hidden_{modality}")
 
-    def neighbours(self, z: torch.Tensor, modality: str) -> torch.Tensor:
-        """``[B, K_a, out_dim]``: hidden embeddings of the top-K_a neighbours of ``z [B, D]``."""
-        idx = (z.detach() @ self.queue(modality).t()).topk(self.cfg.k_a, dim=1).indices
-        return self.hidden(modality)[idx]
+    def neighbours(self, h: torch.Tensor, z: torch.Tensor, modality: str) -> torch.Tensor:
+        """``[B, K_a, out_dim]``: the stored hidden embeddings of the top-K_a neighbours of a sample.
+
+        Args:
+            h: ``[B, out_dim]`` the instance-level hidden embeddings (``retrieval="hidden"``).
+            z: ``[B, D]`` the instance-level embeddings (``retrieval="embedding"``).
+            modality: Whose memory.
+        """
+        memory = self.hidden(modality)
+        if self.cfg.retrieval == "hidden":
+            sims = F.normalize(h.detach().float(), dim=1) @ F.normalize(memory.float(), dim=1).t()
+        else:
+            sims = z.detach() @ self.queue(modality).t()
+        return memory[sims.topk(self.cfg.k_a, dim=1).indices]
 
     # ------------------------------------------------------------------ step
     def start_epoch(self, epoch: int) -> None:

@@ -146,6 +146,33 @@ def test_bad_configs_say_what_to_do():
         tiny_method(modalities=("joint",), imd=False)
     with pytest.raises(ValueError, match="k_c=99 must be in 1..queue_size"):
         tiny_method(k_c=99)
+    with pytest.raises(ValueError, match="model.retrieval must be one of"):
+        tiny_method(retrieval="queue")
+
+
+@pytest.mark.parametrize("retrieval", ["embedding", "hidden"])
+def test_neighbours_are_retrieved_by_the_configured_embedding(retrieval):
+    method = tiny_method(retrieval=retrieval)
+    n, k = method.cfg.queue_size, method.cfg.k_a
+    g = torch.Generator().manual_seed(3)
+    hidden = torch.randn(n, method.hidden("joint").shape[1], generator=g)
+    method.hidden("joint").copy_(hidden)
+    method.queue("joint").copy_(torch.nn.functional.normalize(torch.randn(n, TINY["proj_dim"], generator=g), dim=1))
+    h = torch.randn(2, hidden.shape[1], generator=g)
+    z = torch.nn.functional.normalize(torch.randn(2, TINY["proj_dim"], generator=g), dim=1)
+    got = method.neighbours(h, z, "joint")
+    assert got.shape == (2, k, hidden.shape[1])
+    for i in range(2):  # a per-sample search written from the definitions
+        if retrieval == "hidden":
+            sims = [float(torch.cosine_similarity(h[i], hidden[j], dim=0)) for j in range(n)]
+        else:
+            sims = [float(z[i] @ method.queue("joint")[j]) for j in range(n)]
+        best = sorted(range(n), key=lambda j: -sims[j])[:k]
+        assert sorted(best) == sorted(int(torch.nonzero((hidden == row).all(1))[0]) for row in got[i])
+    # the other embedding plays no part
+    h2, z2 = (h, z.flip(0)) if retrieval == "hidden" else (h.flip(0), z)
+    other = method.neighbours(h2, z2, "joint")
+    torch.testing.assert_close(other, got)
 
 
 DDP_SCRIPT = """
@@ -248,7 +275,7 @@ def test_branches_share_tokens_and_equal_two_full_passes():
     enc = method.encoders["joint"]
     x = views()["x"][0]
     fixed = torch.randn(4, 3, 32, generator=torch.Generator().manual_seed(5))
-    (h, z), (h_c, z_c) = enc.branches(x, lambda z: fixed)
+    (h, z), (h_c, z_c) = enc.branches(x, lambda h, z: fixed)
     h2, z2 = enc(x)
     h2_c, z2_c = enc.project(enc.backbone(x, fixed))
     for a, b in ((h, h2), (z, z2), (h_c, h2_c), (z_c, z2_c)):
