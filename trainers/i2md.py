@@ -424,8 +424,9 @@ def _nwucla_cpu() -> I2MDConfig:
     # chance; m=0.99 lets it follow (MoCo kNN 68.5% vs 62.7% random after 15 epochs).
     # Open problem at this budget (60 epochs, joint encoder; kNN / linear / linear --standardize):
     # random init 61.4 / 55.8 / 64.0; MoCo 69.0 / 73.1; CMD (--no-imd) with
-    # model.distill_warmup_epochs=20: 68.3 / 74.6 (without the warm-up 66.8 / 51.9). Every I2MD
-    # variant stays near random on the linear probes: no warm-up 49.8 / 40.1; both warm-ups at 20:
+    # model.distill_warmup_epochs=20: 68.3 / 74.6, rerun 68.3 / 74.1 / 77.4 (without the warm-up
+    # 66.8 / 51.9). Every I2MD variant stays near random on the linear probes: no warm-up
+    # 49.8 / 40.1; both warm-ups at 20:
     # 66.8 / 52.4, with model.retrieval=hidden 66.4 / 51.9 / 62.9; IMD only after epoch 40
     # (cluster_warmup_epochs=40): 67.2 / 51.5 / 63.8. In every variant, MoCo included, the 128-d
     # embeddings z collapse in the first ~10 steps (mean pairwise cosine 0.9995): the ISC views
