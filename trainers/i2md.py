@@ -51,6 +51,7 @@ from actionkit.data.views import CMDView, cmd_test_view
 from actionkit.losses import distill, info_nce, mutual_distillation
 from actionkit.models import MLPProjector, build_backbone
 from actionkit.sources.registry import default_store
+from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
 from actionkit.trainers.distributed import all_gather_cat
 from actionkit.trainers.method import EncoderRecipe, Method
@@ -106,6 +107,10 @@ class I2MDModelConfig:
             variant, MoCo included, collapse onto one drifting point (NW-UCLA, 60 epochs:
             mean pairwise cosine 0.9995) while ``h`` stays informative (kNN 66%), so
             retrieval by ``z`` hands every sample the same neighbours.
+        init: A previous i2md run (folder or checkpoint file) to start from: its query and
+            key encoders, heads and queues are loaded; what it lacks (e.g. the cross-attention
+            blocks and the IMD memories when it ran ``--no-imd``) keeps its fresh
+            initialisation. Empty: start from random weights.
     """
 
     backbone: str = "gcn_transformer"
@@ -131,6 +136,7 @@ class I2MDModelConfig:
     distill_warmup_epochs: int = 0
     cluster_warmup_epochs: int = 0
     retrieval: str = "embedding"
+    init: str = ""
 
 
 RETRIEVALS = ("embedding", "hidden")
@@ -487,7 +493,35 @@ def build(cfg: I2MDConfig) -> tuple[I2MD, SkeletonDataset, None]:
     def make_backbone() -> nn.Module:
         return build_backbone(cfg.model.backbone, train_set.layout, max_bodies=max_bodies, **kwargs)
 
-    return I2MD(make_backbone, train_set.layout.parents, cfg.model), train_set, None
+    method = I2MD(make_backbone, train_set.layout.parents, cfg.model)
+    if cfg.model.init:
+        init_from_run(method, Path(cfg.model.init))
+    return method, train_set, None
+
+
+def init_from_run(method: I2MD, source: Path) -> list[str]:
+    """Load a previous i2md run's weights and queues into ``method`` (``model.init``).
+
+    Returns:
+        The names of ``method``'s entries the run did not have (kept as initialised).
+
+    Raises:
+        FileNotFoundError: No checkpoint at ``source``.
+        ValueError: Not an i2md run, or an entry of another shape (another encoder size).
+    """
+    ckpt = load_checkpoint(source)
+    if ckpt.get("method") != "i2md":
+        raise ValueError(f"model.init: {source} is a {ckpt.get('method')} run, not an i2md run")
+    state, own = ckpt["model"], method.state_dict()
+    shared = [k for k in state if k in own]
+    if not any(k.startswith("encoders.") for k in shared):
+        raise ValueError(f"model.init: {source} has none of this run's encoders (modalities {method.modalities})")
+    for k in shared:
+        if state[k].shape != own[k].shape:
+            raise ValueError(f"model.init: {source}: {k} is {tuple(state[k].shape)}, this run's is "
+                             f"{tuple(own[k].shape)} (another encoder size?)")  # fmt: skip
+    method.load_state_dict({k: state[k] for k in shared}, strict=False)
+    return [k for k in own if k not in state]
 
 
 def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> EncoderRecipe:

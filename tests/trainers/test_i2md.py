@@ -12,7 +12,7 @@ from ranks import run_two_ranks
 from actionkit.layouts import NTU25
 from actionkit.models import build_backbone
 from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.i2md import I2MD, I2MDModelConfig, backbone_kwargs, parse_pairs
+from actionkit.trainers.i2md import I2MD, I2MDModelConfig, backbone_kwargs, build, parse_pairs
 from actionkit.trainers.registry import resolve_config, train
 
 TINY = {"width": 32, "depth": 1, "heads": 2, "ffn_dim": 32, "queue_size": 24, "k_c": 8, "k_a": 4, "proj_dim": 16}
@@ -207,6 +207,22 @@ def tiny_config(store, *extra):
     return resolve_config("i2md", "nwucla-xview-cpu", [*sets, "data.protocol=xsub", "data.frames=8",
                                                         "data.batch_size=4", "data.workers=0", "run.epochs=2",
                                                         *extra], str(store))  # fmt: skip
+
+
+def test_init_starts_imd_from_a_cmd_run(store, tmp_path):
+    train("i2md", tiny_config(store, "model.imd=false", "run.epochs=1"), out=tmp_path / "cmd")
+    source = load_checkpoint(tmp_path / "cmd")["model"]
+    method, _, _ = build(tiny_config(store, f"model.init={tmp_path / 'cmd'}"))
+    own = method.state_dict()
+    for k, v in source.items():
+        torch.testing.assert_close(own[k], v)
+    fresh = [k for k in own if k not in source]
+    assert fresh and all("cross" in k or "norm_memory" in k or k.startswith(("hidden_", "cluster_queue_"))
+                         for k in fresh)  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        build(tiny_config(store, f"model.init={tmp_path / 'nothing'}"))
+    with pytest.raises(ValueError, match="another encoder size"):
+        build(tiny_config(store, f"model.init={tmp_path / 'cmd'}", "model.width=16"))
 
 
 @pytest.mark.parametrize("extra", [(), ("model.distill_warmup_epochs=1",),
