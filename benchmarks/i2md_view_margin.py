@@ -33,8 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actionkit.data import MultiView, SkeletonDataset  # noqa: E402
-from actionkit.data.transforms import Normalize  # noqa: E402
+from actionkit.data import SkeletonDataset  # noqa: E402
 from actionkit.data.views import CMDView  # noqa: E402
 from actionkit.trainers import i2md  # noqa: E402
 from actionkit.trainers.registry import resolve_config  # noqa: E402
@@ -87,10 +86,7 @@ def main() -> None:
     crop = (cfg.augment.crop_min, cfg.augment.crop_max)
     results = {}
     for name, kwargs in RECIPES.items():
-        view = CMDView(cfg.data.frames, crop, **kwargs)
-        dataset = SkeletonDataset(Path(args.store), (cfg.data.protocol, cfg.data.train_part), stream="joint",
-                                  transform=MultiView(view, n=2), seed=args.seed,
-                                  pre_transform=Normalize(cfg.augment.normalization))  # fmt: skip
+        dataset = i2md.make_train_set(cfg, view=CMDView(cfg.data.frames, crop, **kwargs))
         results[name] = margins(encoder, dataset, args.samples, args.seed)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -432,9 +432,10 @@ def _nwucla_cpu() -> I2MDConfig:
     # random init 61.4 / 55.8 / 64.0; MoCo 69.0 / 73.1; CMD (--no-imd) with
     # model.distill_warmup_epochs=20: 68.3 / 74.6, rerun 68.3 / 74.1 / 77.4 (without the warm-up
     # 66.8 / 51.9). Every I2MD variant stays near random on the linear probes: no warm-up
-    # 49.8 / 40.1; both warm-ups at 20:
-    # 66.8 / 52.4, with model.retrieval=hidden 66.4 / 51.9 / 62.9; IMD only after epoch 40
-    # (cluster_warmup_epochs=40): 67.2 / 51.5 / 63.8. In every variant, MoCo included, the 128-d
+    # 49.8 / 40.1; both warm-ups at 20: 66.8 / 52.4, with model.retrieval=hidden 66.4 / 51.9 /
+    # 62.9; IMD only after epoch 40 (cluster_warmup_epochs=40): 67.2 / 51.5 / 63.8. Started from
+    # the CMD run instead (model.init, 20 epochs at lr 0.001): 69.6 / 78.0 / 81.3, against
+    # 71.1 / 76.3 / 79.1 for the same 20 epochs of CMD alone. In every variant, MoCo included, the 128-d
     # embeddings z collapse in the first ~10 steps (mean pairwise cosine 0.9995): the ISC views
     # leave an untrained encoder's positive pair barely closer than two samples (cosine 0.65 vs
     # 0.63; crop alone: 1.00 vs 0.69), so InfoNCE first pulls everything to the mean; h stays
@@ -475,9 +476,12 @@ def to_moco(cfg: I2MDConfig) -> I2MDConfig:
 VARIANTS: dict[str, Callable[[I2MDConfig], I2MDConfig]] = {"i2md": lambda c: c, "cmd": to_cmd, "moco": to_moco}
 
 
-def make_train_set(cfg: I2MDConfig, store: Path | None = None) -> SkeletonDataset:
-    """Two CMD views of each training sample (joint stream; motion and bone come later, on the device)."""
-    view = CMDView(cfg.data.frames, (cfg.augment.crop_min, cfg.augment.crop_max))
+def make_train_set(cfg: I2MDConfig, store: Path | None = None, view: CMDView | None = None) -> SkeletonDataset:
+    """Two CMD views of each training sample (joint stream; motion and bone come later, on the device).
+
+    ``view`` replaces the config's ISC view (``benchmarks/i2md_view_margin.py`` compares recipes).
+    """
+    view = view or CMDView(cfg.data.frames, (cfg.augment.crop_min, cfg.augment.crop_max))
     norm = None if cfg.augment.normalization == "none" else Normalize(cfg.augment.normalization)
     return SkeletonDataset(Path(store or cfg.data.store), (cfg.data.protocol, cfg.data.train_part), stream="joint",
                            transform=MultiView(view, n=2), seed=cfg.run.seed, pre_transform=norm)  # fmt: skip
@@ -499,11 +503,10 @@ def build(cfg: I2MDConfig) -> tuple[I2MD, SkeletonDataset, None]:
     return method, train_set, None
 
 
-def init_from_run(method: I2MD, source: Path) -> list[str]:
+def init_from_run(method: I2MD, source: Path) -> None:
     """Load a previous i2md run's weights and queues into ``method`` (``model.init``).
 
-    Returns:
-        The names of ``method``'s entries the run did not have (kept as initialised).
+    Entries the run did not have keep their fresh initialisation.
 
     Raises:
         FileNotFoundError: No checkpoint at ``source``.
@@ -521,7 +524,6 @@ def init_from_run(method: I2MD, source: Path) -> list[str]:
             raise ValueError(f"model.init: {source}: {k} is {tuple(state[k].shape)}, this run's is "
                              f"{tuple(own[k].shape)} (another encoder size?)")  # fmt: skip
     method.load_state_dict({k: state[k] for k in shared}, strict=False)
-    return [k for k in own if k not in state]
 
 
 def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> EncoderRecipe:
