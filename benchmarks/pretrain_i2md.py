@@ -57,7 +57,7 @@ class ConcatEveryStepGRU(GRUEncoder):
 
 
 def make(model: I2MDModelConfig, frames: int, device: torch.device, concat_every_step: bool = False) -> I2MD:
-    kwargs = backbone_kwargs(model, frames, cross_attention=model.imd)
+    kwargs = backbone_kwargs(model, frames)
     torch.manual_seed(0)
     if concat_every_step:
         def backbone() -> torch.nn.Module:

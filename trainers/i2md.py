@@ -166,8 +166,12 @@ class I2MDConfig:
     run: RunConfig = field(default_factory=RunConfig)
 
 
-def backbone_kwargs(model: I2MDModelConfig, frames: int, cross_attention: bool) -> dict[str, Any]:
-    """The backbone factory's keyword arguments for a model config."""
+def backbone_kwargs(model: I2MDModelConfig, frames: int, cross_attention: bool = False) -> dict[str, Any]:
+    """The backbone factory's keyword arguments for a model config.
+
+    ``cross_attention`` rebuilds a trained IMD encoder (evaluation); for training leave it
+    off: :class:`I2MD` adds the cross-attention blocks itself.
+    """
     if model.backbone == "gcn_transformer":
         kw: dict[str, Any] = {"max_frames": frames, "cross_attention": cross_attention}
         names = {"width": "dim", "depth": "depth", "heads": "num_heads", "ffn_dim": "ffn_dim"}
@@ -246,8 +250,15 @@ class Encoder(nn.Module):
 class I2MD(Method):
     """The I2MD / CMD / MoCo pre-training method.
 
+    Everything an ablation shares with the full method draws its random initialisation
+    first, in the same order: the encoders, then the queues. IMD's cross-attention blocks and
+    cluster queue draw theirs after, so ``--no-imd``, ``--variant moco`` and the full method
+    start from the same encoders with the same seed.
+
     Args:
-        make_backbone: Builds one backbone (called twice per modality: query, key).
+        make_backbone: Builds one backbone without cross-attention (called once per
+            modality; the key encoders are copies); with IMD, :class:`I2MD` adds the
+            cross-attention blocks.
         parents: ``[V]`` the layout's parents, for the bone stream.
         cfg: The model config.
     """
@@ -272,21 +283,27 @@ class I2MD(Method):
         self.cfg, self.modalities = cfg, mods
         self.pairs = parse_pairs(tuple(cfg.distill_pairs), mods) if cfg.cmd else []
         self.encoders = nn.ModuleDict({m: Encoder(make_backbone(), cfg.proj_dim) for m in mods})
-        self.key_encoders = copy.deepcopy(self.encoders)
-        for p in self.key_encoders.parameters():
-            p.requires_grad_(False)
         hidden_dim = self.encoders[mods[0]].backbone.out_dim
         memories = []
         for m in mods:
             self.register_buffer(f"queue_{m}", F.normalize(torch.randn(cfg.queue_size, cfg.proj_dim), dim=1))
             memories.append(f"queue_{m}")
-            if cfg.imd:
-                self.register_buffer(f"hidden_{m}", torch.zeros(cfg.queue_size, hidden_dim))
-                memories.append(f"hidden_{m}")
-            if cfg.imd and cfg.cluster_queue:
+        for m in mods if cfg.imd else ():
+            self.register_buffer(f"hidden_{m}", torch.zeros(cfg.queue_size, hidden_dim))
+            memories.append(f"hidden_{m}")
+            if cfg.cluster_queue:
                 self.register_buffer(f"cluster_queue_{m}",
                                      F.normalize(torch.randn(cfg.queue_size, cfg.proj_dim), dim=1))  # fmt: skip
                 memories.append(f"cluster_queue_{m}")
+        for m in mods if cfg.imd else ():
+            backbone = self.encoders[m].backbone
+            if backbone.cross_attention:
+                raise ValueError("make_backbone must build backbones without cross-attention: I2MD adds it "
+                                 "after drawing everything an ablation shares")  # fmt: skip
+            backbone.add_cross_attention()
+        self.key_encoders = copy.deepcopy(self.encoders)
+        for p in self.key_encoders.parameters():
+            p.requires_grad_(False)
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
         self.register_buffer("parents", torch.as_tensor(parents, dtype=torch.long), persistent=False)
         # Every rank enqueues the same gathered keys, so DDP need not broadcast the memories.
@@ -491,7 +508,7 @@ def build(cfg: I2MDConfig) -> tuple[I2MD, SkeletonDataset, None]:
     """The method and its training set (evaluation is ``actionkit eval`` on the run)."""
     train_set = make_train_set(cfg)
     max_bodies = int(open_store(cfg.data.store).attrs["max_bodies"])
-    kwargs = backbone_kwargs(cfg.model, cfg.data.frames, cross_attention=cfg.model.imd)
+    kwargs = backbone_kwargs(cfg.model, cfg.data.frames)
     torch.manual_seed(cfg.run.seed)
 
     def make_backbone() -> nn.Module:

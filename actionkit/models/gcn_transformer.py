@@ -98,12 +98,6 @@ class TransformerLayer(nn.Module):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, num_heads, dropout)
-        if cross_attention:
-            self.norm_cross = nn.LayerNorm(dim)
-            self.norm_memory = nn.LayerNorm(dim)
-            self.cross_attn = Attention(dim, num_heads, dropout)
-        else:
-            self.cross_attn = None
         self.norm2 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(
             nn.Linear(dim, ffn_dim),
@@ -112,6 +106,19 @@ class TransformerLayer(nn.Module):
             nn.Linear(ffn_dim, dim),
             nn.Dropout(dropout),
         )
+        self.cross_attn: Attention | None = None
+        self._heads, self._dropout = num_heads, dropout
+        if cross_attention:
+            self.add_cross_attention()
+
+    def add_cross_attention(self) -> None:
+        """Builds the cross-attention sub-block (its fresh weights draw from the global RNG)."""
+        if self.cross_attn is not None:
+            raise ValueError("this layer already has a cross-attention sub-block")
+        dim = self.norm1.normalized_shape[0]
+        self.norm_cross = nn.LayerNorm(dim)
+        self.norm_memory = nn.LayerNorm(dim)
+        self.cross_attn = Attention(dim, self._heads, self._dropout)
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor | None = None) -> torch.Tensor:
         """Applies the layer.
@@ -179,12 +186,29 @@ class GCNTransformer(nn.Module):
         self.pos_embed = nn.Parameter(torch.zeros(1, max_frames, dim))
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         self.layers = nn.ModuleList(
-            TransformerLayer(dim, num_heads, ffn_dim, dropout, cross_attention)
-            for _ in range(depth)
+            TransformerLayer(dim, num_heads, ffn_dim, dropout) for _ in range(depth)
         )
         self.norm = nn.LayerNorm(dim)
-        self.cross_attention = cross_attention
+        self.cross_attention = False
         self.out_dim = dim
+        if cross_attention:
+            self.add_cross_attention()
+
+    def add_cross_attention(self) -> None:
+        """Builds the cross-attention sub-block of every layer.
+
+        The sub-blocks draw their weights after everything else, so a model built without
+        them and extended later starts from the same weights as one built with them, and
+        its other weights equal those of a model that never has them.
+
+        Raises:
+            ValueError: If the model already has them.
+        """
+        if self.cross_attention:
+            raise ValueError("the model already has cross-attention sub-blocks")
+        for layer in self.layers:
+            layer.add_cross_attention()
+        self.cross_attention = True
 
     def embed_frames(self, x: torch.Tensor) -> torch.Tensor:
         """Frame tokens before the Transformer: ST-GCN, flatten, linear, position embedding.

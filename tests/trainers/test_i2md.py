@@ -20,7 +20,7 @@ TINY = {"width": 32, "depth": 1, "heads": 2, "ffn_dim": 32, "queue_size": 24, "k
 
 def tiny_method(seed: int = 0, **overrides) -> I2MD:
     cfg = I2MDModelConfig(**{**TINY, **overrides})
-    kwargs = backbone_kwargs(cfg, frames=8, cross_attention=cfg.imd)
+    kwargs = backbone_kwargs(cfg, frames=8)
     if cfg.backbone == "gcn_transformer":
         kwargs["gcn_channels"] = (8, 8, 8)
     torch.manual_seed(seed)
@@ -223,6 +223,31 @@ def test_init_starts_imd_from_a_cmd_run(store, tmp_path):
         build(tiny_config(store, f"model.init={tmp_path / 'nothing'}"))
     with pytest.raises(ValueError, match="another encoder size"):
         build(tiny_config(store, f"model.init={tmp_path / 'cmd'}", "model.width=16"))
+
+
+def test_ablations_start_from_the_full_methods_weights():
+    full, no_imd = tiny_method(), tiny_method(imd=False)
+    moco = tiny_method(modalities=("joint",), cmd=False, imd=False)
+    own = full.state_dict()
+    for k, v in no_imd.state_dict().items():
+        assert torch.equal(own[k], v), k
+    for k, v in moco.state_dict().items():
+        if "encoders." in k:
+            assert torch.equal(own[k], v), k
+    with pytest.raises(ValueError, match="without cross-attention"):
+        cfg = I2MDModelConfig(**TINY)
+        kwargs = {**backbone_kwargs(cfg, frames=8, cross_attention=True), "gcn_channels": (8, 8, 8)}
+        I2MD(lambda: build_backbone(cfg.backbone, NTU25, max_bodies=2, **kwargs), NTU25.parents, cfg)
+
+
+def test_imd_during_its_warmup_trains_exactly_as_without_imd(store, tmp_path):
+    train("i2md", tiny_config(store, "model.imd=false", "run.epochs=1"), out=tmp_path / "cmd")
+    train("i2md", tiny_config(store, "model.cluster_warmup_epochs=1", "run.epochs=1"), out=tmp_path / "i2md")
+    cmd = load_checkpoint(tmp_path / "cmd")["model"]
+    i2md = load_checkpoint(tmp_path / "i2md")["model"]
+    assert len(i2md) > len(cmd)
+    for k, v in cmd.items():
+        assert torch.equal(i2md[k], v), k
 
 
 @pytest.mark.parametrize("extra", [(), ("model.distill_warmup_epochs=1",),
