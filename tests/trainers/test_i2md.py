@@ -204,6 +204,7 @@ def test_ddp_gathers_keys_from_every_rank_before_enqueueing(tmp_path):
 
 def tiny_config(store, *extra):
     sets = [f"model.{k}={v}" for k, v in TINY.items()]
+    sets += ["model.distill_warmup_epochs=0", "model.cluster_warmup_epochs=0"]  # the preset's are for 80 epochs
     return resolve_config("i2md", "nwucla-xview-cpu", [*sets, "data.protocol=xsub", "data.frames=8",
                                                         "data.batch_size=4", "data.workers=0", "run.epochs=2",
                                                         *extra], str(store))  # fmt: skip
