@@ -443,7 +443,7 @@ def _default_store(dataset: str) -> str:
 def _nwucla_cpu() -> I2MDConfig:
     """NW-UCLA cross-view on a 2-core CPU: a small GCN-Transformer, queue within the 1,020 training samples.
 
-    80 epochs (~21 minutes): 20 of contrastive learning alone, 40 of CMD, then 20 of the full
+    80 epochs (21-37 minutes): 20 of contrastive learning alone, 40 of CMD, then 20 of the full
     I2MD (CMD + IMD) at the stepped-down lr.
     """
     # 16 steps an epoch instead of NTU's ~160: at m=0.999 the key encoder is still 80% its random
@@ -451,7 +451,8 @@ def _nwucla_cpu() -> I2MDConfig:
     # chance; m=0.99 lets it follow (MoCo kNN 68.5% vs 62.7% random after 15 epochs).
     # The warm-ups (not in the paper) are what make it learn at this budget. Measured, joint encoder,
     # kNN / linear / linear --standardize: random init 61.4 / 55.8 / 64.0; this preset
-    # 70.9 / 75.9 / 75.9 (its epoch 60, i.e. CMD alone: 68.3 / 74.8 / 78.5). From scratch, IMD
+    # 70.9 / 75.9 / 75.9 and, seed 1, 68.5 / 76.7 / 76.3; at the same budget --no-imd 69.4 / 76.1 / 78.2
+    # and 72.6 / 75.6 / 75.2, --variant moco 70.3 / 74.1 / 76.1 and 68.8 / 74.6 / 75.7. From scratch, IMD
     # does not learn here: with no warm-up 49.8 / 40.1; both warm-ups at 20: 66.8 / 52.4 (with
     # model.retrieval=hidden 66.4 / 51.9 / 62.9); cluster warm-up 40 of 60 epochs: 67.2 / 51.5 / 63.8.
     # Why: the ISC views leave an untrained encoder's positive pair barely closer than two samples
