@@ -55,6 +55,8 @@ def prepare_command(
         help="Videos: flow images as png (lossless, default) or jpeg (denseflow's files, --jpeg-quality).")] = "png",
     flow_rounding: Annotated[str, typer.Option(
         help="Videos: flow quantisation, round (denseflow) or truncate (MMAction2).")] = "round",
+    flow_device: Annotated[str, typer.Option(
+        help="Videos: compute flow on cpu (OpenCV), cuda (the same TV-L1 in torch, batched) or auto.")] = "cpu",
     min_frames: Annotated[int, typer.Option(
         help="Videos: skip samples with fewer frames (default 1; 2 with flow).")] = 0,
 ) -> None:
@@ -94,7 +96,8 @@ def prepare_command(
                                          flow_rounding=flow_rounding,
                                          min_frames=min_frames or (2 if flowing else 1))
                 report = prepare_video(source, store, streams=chosen, settings=settings,
-                                       shard=parse_shard(shard) if shard else None, **common)
+                                       shard=parse_shard(shard) if shard else None, flow_device=flow_device,
+                                       **common)
             else:
                 if shard:
                     raise ValueError("--shard is for video datasets; skeleton datasets prepare in minutes on one "

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from actionkit.sources.base import SampleError, SampleNote, SampleRef, VideoClip
 from actionkit.store.inspect import disk_size
 from actionkit.store.schema import VIDEO_CHUNK_FRAMES, VIDEO_SHARD_FRAMES, VIDEO_STREAMS, EncodedStreamSpec
 from actionkit.store.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from actionkit.video.flow import FlowEstimator
 
 #: The raw modality each stored stream is computed from.
 STREAM_SOURCE = {"rgb": "rgb", "depth": "depth", "flow": "rgb", "rgbdiff": "rgb", "video": "rgb"}
@@ -108,7 +111,7 @@ EncodeResult = tuple[dict[str, list[tuple[bytes, ...]]] | None, dict[str, int], 
 
 
 def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettings,
-                estimator: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> tuple[dict, dict[str, int]]:
+                estimator: FlowEstimator | None) -> tuple[dict, dict[str, int]]:
     """Resize, encode and derive the stored streams of one clip, frame by frame.
 
     Args:
@@ -124,7 +127,7 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
     Raises:
         SampleError: modalities with unequal frame counts, or frames whose size changes.
     """
-    from actionkit.video.flow import quantize_flow
+    from actionkit.video.flow import FlowStream, quantize_flow
     from actionkit.video.images import encode_jpeg, encode_png, resize_short_side, rgb_to_grey
     from actionkit.video.rgbdiff import encode_rgbdiff
 
@@ -133,10 +136,16 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
             return encode_png(component, settings.png_compression)
         return encode_jpeg(component, settings.jpeg_quality)
 
+    def store_flows(flows: list[np.ndarray]) -> None:
+        for flow in flows:
+            q = quantize_flow(flow, settings.flow_bound, settings.flow_rounding)
+            records["flow"].append(tuple(encode_flow(np.ascontiguousarray(q[..., c])) for c in (0, 1)))
+
     records: dict[str, list[tuple[bytes, ...]]] = {s: [] for s in streams}
     mods = list(clip.modalities)
     iters = [iter(clip.modalities[m]) for m in mods]
-    prev_rgb = prev_grey = None
+    prev_rgb = None
+    flow_stream = FlowStream(estimator) if "flow" in streams else None
     size: tuple[int, int] | None = None
     counts = 0
     while True:
@@ -161,12 +170,8 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
                                   f"earlier frames {size[1]}x{size[0]}")
             if "rgb" in records:
                 records["rgb"].append((encode_jpeg(rgb, settings.jpeg_quality),))
-            if "flow" in records:
-                grey = rgb_to_grey(rgb)
-                if prev_grey is not None:
-                    q = quantize_flow(estimator(prev_grey, grey), settings.flow_bound, settings.flow_rounding)
-                    records["flow"].append(tuple(encode_flow(np.ascontiguousarray(q[..., c])) for c in (0, 1)))
-                prev_grey = grey
+            if flow_stream is not None:
+                store_flows(flow_stream.push(rgb_to_grey(rgb)))  # batches of pairs on the torch path
             if "rgbdiff" in records:
                 if prev_rgb is not None:
                     diff = rgb.astype(np.int16) - prev_rgb.astype(np.int16)
@@ -176,6 +181,8 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
             depth = resize_short_side(by_mod["depth"], settings.short_side, interpolation="nearest")
             size = size or depth.shape[:2]
             records["depth"].append((encode_png(depth, settings.png_compression),))
+    if flow_stream is not None:
+        store_flows(flow_stream.finish())
     for name in ("flow", "rgbdiff"):
         if name in records and counts:
             records[name].append((b"",) * (2 if name == "flow" else 1))
@@ -190,10 +197,12 @@ class SampleEncoder:
     :mod:`actionkit.parallel`), so the source and settings travel to each worker once.
     """
 
-    def __init__(self, source: VideoSource, streams: tuple[str, ...], settings: VideoSettings):
+    def __init__(self, source: VideoSource, streams: tuple[str, ...], settings: VideoSettings,
+                 flow_device: str = "cpu"):
         self.source = source
         self.streams = streams
         self.settings = settings
+        self.flow_device = flow_device
         self.needed = tuple(m for m in source.modalities if any(STREAM_SOURCE[s] == m for s in streams))
         self._estimator = None
 
@@ -204,7 +213,7 @@ class SampleEncoder:
         from actionkit.video.flow import build_flow_estimator
 
         if self._estimator is None and "flow" in self.streams:
-            self._estimator = build_flow_estimator(self.settings.flow)
+            self._estimator = build_flow_estimator(self.settings.flow, device=self.flow_device)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SampleNote)
             try:
@@ -258,6 +267,7 @@ def prepare_video(
     overwrite: bool = False,
     limit: int | None = None,
     shard: tuple[int, int] | None = None,
+    flow_device: str = "cpu",
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> PrepareReport:
@@ -275,16 +285,26 @@ def prepare_video(
         limit: Use only the first ``limit`` samples of the scan.
         shard: ``(i, n)``: prepare only the i-th of n contiguous blocks of samples (1-based),
             as one of n independent processes or nodes; see :mod:`actionkit.prepare.parts`.
+        flow_device: Where flow is computed: ``cpu`` (OpenCV), ``cuda`` (the torch TV-L1 on
+            the GPU, frame pairs of a video in batches) or ``auto`` (cuda when available).
+            Recorded in the store's flow attributes, not in its identity: a prepare may
+            resume on the other device.
         on_start: Called once with (samples to process, samples already done).
         on_progress: Called with the number of samples processed since the last call.
 
     Raises:
         PrepareError: with ``strict``, the first unusable sample (path and reason).
-        ValueError: unknown streams, or a stream the dataset has no modality for.
+        ValueError: unknown streams, a stream the dataset has no modality for, or an
+            unknown or unavailable flow device.
         StoreExistsError: a complete store exists and ``overwrite`` is False.
     """
     t0 = time.perf_counter()
     specs = stream_specs(tuple(streams), settings)
+    if "flow" in streams:
+        from actionkit.video.flow import build_flow_estimator
+
+        flow_device = "cuda" if build_flow_estimator(settings.flow, device=flow_device).implementation == "torch" \
+            else "cpu"  # auto resolved once, here; unknown names and a missing GPU fail before any work
     missing = [s for s in streams if STREAM_SOURCE[s] not in source.modalities]
     if missing:
         raise ValueError(f"{source.dataset} has no {', '.join(STREAM_SOURCE[s] for s in missing)} videos "
@@ -308,8 +328,9 @@ def prepare_video(
     todo = todo_refs[resumed_from:]
     if on_start:
         on_start(len(todo_refs), resumed_from)
-    results = ordered_map(SampleEncoder(source, tuple(streams), settings), todo, workers, batch=1, in_flight=2,
-                          initializer=_pin_threads, start_method="forkserver")
+    encoder = SampleEncoder(source, tuple(streams), settings, flow_device)
+    results = ordered_map(encoder, todo, workers, batch=1, in_flight=2, initializer=_pin_threads,
+                          start_method="forkserver")
     for ref, (records, frame_fields, frames, error, notes) in zip(todo, results):
         if error is not None:
             if strict:
@@ -323,7 +344,8 @@ def prepare_video(
             on_progress(1)
     writer.flush()
     skipped = scan_skips + writer.skips
-    attrs = _attributes(source, scan, specs, settings, identity["options"], skipped, writer.notes, fields)
+    attrs = _attributes(source, scan, specs, settings, identity["options"], skipped, writer.notes, fields,
+                        flow_device)
     if shard is not None:
         attrs["part"] = {"index": shard[0], "of": shard[1], "samples_scanned": len(todo_refs)}
         writer.finish({}, attrs)
@@ -341,12 +363,14 @@ def prepare_video(
 
 
 def _attributes(source: VideoSource, scan, specs: list[EncodedStreamSpec], settings: VideoSettings,
-                options: dict[str, Any], skipped: list[Skip], notes: list[Note], fields: tuple[str, ...]) -> dict:
+                options: dict[str, Any], skipped: list[Skip], notes: list[Note], fields: tuple[str, ...],
+                flow_device: str = "cpu") -> dict:
     flow = None
     if any(s.name == "flow" for s in specs):
         from actionkit.video.flow import build_flow_estimator
 
-        flow = {"algorithm": settings.flow, "params": build_flow_estimator(settings.flow).params(),
+        estimator = build_flow_estimator(settings.flow, device=flow_device)
+        flow = {"algorithm": settings.flow, "params": estimator.params(), "implementation": estimator.implementation,
                 "bound": settings.flow_bound, "rounding": settings.flow_rounding,
                 "direction": "frame t -> frame t+1, on the resized grey frames"}
     return {

@@ -7,8 +7,9 @@ frame t to frame t+1, so a clip of T frames has T-1 flows. Each component (dx, d
 pixels) is clipped to ``[-bound, bound]`` (bound 20) and mapped linearly onto 0..255,
 rounded (denseflow) or truncated (MMAction2).
 
-Estimators share one small interface, :class:`FlowEstimator`, so that a faster one (on
-a GPU, say) can replace TV-L1 without touching the callers.
+Estimators share one small interface, :class:`FlowEstimator`, so that a faster one can
+replace OpenCV without touching the callers: :class:`actionkit.video.tvl1_torch.TorchTVL1`
+is the same TV-L1 in torch, many frame pairs at once on a GPU (``device="cuda"``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import cv2
 import numpy as np
 
 ROUNDINGS = ("round", "truncate")
+#: Where flow is computed: ``cpu`` (OpenCV), ``cuda`` (torch on the GPU), ``auto`` (cuda if available, else cpu).
+FLOW_DEVICES = ("cpu", "cuda", "auto")
 
 
 @runtime_checkable
@@ -29,9 +32,11 @@ class FlowEstimator(Protocol):
 
     Attributes:
         name: The registry name (a key of :data:`FLOW_ESTIMATORS`).
+        implementation: What computes it (``opencv``, ``torch``), recorded in the store.
     """
 
     name: str
+    implementation: str
 
     def params(self) -> dict[str, Any]:
         """Every parameter that changes the output, as JSON-able values (recorded in the store)."""
@@ -76,6 +81,7 @@ class TVL1(FlowEstimator):
     """
 
     name = "tvl1"
+    implementation = "opencv"
 
     def __init__(self, *, tau: float = 0.25, lambda_: float = 0.15, theta: float = 0.3, nscales: int = 5,
                  warps: int = 5, epsilon: float = 0.01, inner_iterations: int = 30, outer_iterations: int = 10,
@@ -137,15 +143,87 @@ class TVL1(FlowEstimator):
 FLOW_ESTIMATORS: dict[str, Callable[..., FlowEstimator]] = {"tvl1": TVL1}
 
 
-def build_flow_estimator(name: str, **kwargs: Any) -> FlowEstimator:
-    """The estimator registered as ``name``, made with ``kwargs``.
+def build_flow_estimator(name: str, device: str = "cpu", **kwargs: Any) -> FlowEstimator:
+    """The estimator registered as ``name``, made with ``kwargs``, computing on ``device``.
+
+    Args:
+        name: A key of :data:`FLOW_ESTIMATORS`.
+        device: ``cpu``: OpenCV; ``cuda``: :class:`~actionkit.video.tvl1_torch.TorchTVL1` on
+            the GPU (``tvl1`` only); ``auto``: ``cuda`` when torch sees a GPU, else ``cpu``.
+        kwargs: The algorithm's parameters.
 
     Raises:
         KeyError: an unknown name; the message lists the known ones.
+        ValueError: an unknown device, ``cuda`` without a GPU, or a GPU asked for an
+            estimator that has no GPU implementation.
     """
     if name not in FLOW_ESTIMATORS:
         raise KeyError(f"unknown flow estimator {name!r}; known: {', '.join(sorted(FLOW_ESTIMATORS))}")
+    if device not in FLOW_DEVICES:
+        raise ValueError(f"unknown flow device {device!r}; expected one of {', '.join(FLOW_DEVICES)}")
+    if device != "cpu":
+        import torch
+
+        if device == "cuda" or torch.cuda.is_available():
+            if name != "tvl1":
+                raise ValueError(f"flow estimator {name!r} has no GPU implementation; use device cpu")
+            from actionkit.video.tvl1_torch import TorchTVL1
+
+            return TorchTVL1(device="cuda", **kwargs)
     return FLOW_ESTIMATORS[name](**kwargs)
+
+
+def flow_pairs(grey_frames: np.ndarray, estimator: FlowEstimator) -> np.ndarray:
+    """Flow between consecutive frames of one video, in batches when the estimator batches.
+
+    Args:
+        grey_frames: uint8 ``[T, H, W]``.
+        estimator: A :class:`FlowEstimator`; one with a ``flow_pairs`` method (the torch
+            TV-L1) computes many pairs at once.
+
+    Returns:
+        float32 ``[T-1, H, W, 2]``: flow t goes from frame t to frame t+1.
+    """
+    batched = getattr(estimator, "flow_pairs", None)
+    if batched is not None:
+        return batched(grey_frames)
+    flows = list(video_flow(grey_frames, estimator))
+    if not flows:
+        return np.zeros((0, *grey_frames.shape[1:], 2), dtype=np.float32)
+    return np.stack(flows)
+
+
+class FlowStream:
+    """Flow of a video whose frames arrive one at a time, computed in the estimator's batches.
+
+    Push grey frames in order; each push returns the flows that became ready (none until
+    a batch of pairs is full), and :meth:`finish` returns the rest. Only one batch of
+    frames is held. An estimator without ``batch_size`` (OpenCV) gets pairs one by one.
+
+    Args:
+        estimator: A :class:`FlowEstimator`.
+    """
+
+    def __init__(self, estimator: FlowEstimator):
+        self.estimator = estimator
+        self.batch_size = int(getattr(estimator, "batch_size", 1))
+        self._frames: list[np.ndarray] = []
+
+    def push(self, grey: np.ndarray) -> list[np.ndarray]:
+        """Add frame t (uint8 ``[H, W]``); the float32 ``[H, W, 2]`` flows now ready, in order."""
+        self._frames.append(grey)
+        if len(self._frames) <= self.batch_size:
+            return []
+        return self._flush()
+
+    def finish(self) -> list[np.ndarray]:
+        """The flows still pending at the end of the video."""
+        return self._flush() if len(self._frames) > 1 else []
+
+    def _flush(self) -> list[np.ndarray]:
+        flows = list(flow_pairs(np.stack(self._frames), self.estimator))
+        self._frames = self._frames[-1:]
+        return flows
 
 
 def quantize_flow(flow: np.ndarray, bound: float = 20.0, rounding: str = "round") -> np.ndarray:
@@ -247,12 +325,15 @@ def flow_to_colour(flow: np.ndarray, bound: float = 20.0) -> np.ndarray:
 
 
 __all__ = [
+    "FLOW_DEVICES",
     "FLOW_ESTIMATORS",
+    "FlowStream",
     "ROUNDINGS",
     "TVL1",
     "FlowEstimator",
     "build_flow_estimator",
     "dequantize_flow",
+    "flow_pairs",
     "flow_to_colour",
     "quantize_flow",
     "set_opencv_threads",

@@ -25,13 +25,15 @@ dual variables unchanged (the result equals running each pair alone; the tests c
 it). A batch leaves a warp as soon as every pair in it has stopped.
 
 The per-step arithmetic is in :func:`primal_dual_step`, which ``torch.compile`` can
-fuse into a few kernels (``compile=True``); the plain path is the default.
+fuse into a few kernels together with the median filter (``compile=True``); the plain
+path is the default.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -139,32 +141,69 @@ def primal_dual_step(state: Tensor, active: Tensor, i1wx: Tensor, i1wy: Tensor, 
 
 
 class TorchTVL1:
-    """Batched TV-L1 flow in torch with OpenCV's algorithm and defaults.
+    """Batched TV-L1 flow in torch with OpenCV's algorithm and defaults (a :class:`FlowEstimator`).
+
+    Takes OpenCV's parameters by the names :class:`actionkit.video.flow.TVL1` uses, and
+    reports the same :meth:`params`, so a store records one algorithm whichever
+    implementation computed it.
 
     Args:
-        params: The algorithm's parameters (OpenCV's defaults).
         device: ``"cpu"``, ``"cuda"``, a ``torch.device``, or ``"auto"`` (CUDA when
             available).
         batch_size: Frame pairs computed together by :meth:`flow_pairs`.
-        compile: Fuse :func:`primal_dual_step` with ``torch.compile``.
+        compile: Fuse the primal-dual step and the median filter with ``torch.compile``.
         sync_every: Inner iterations between the host's checks that some pair is still
             iterating (each check waits for the device). Default: 1 on CPU, 10 on CUDA.
             The result does not depend on it: stopped pairs are frozen on the device.
+        **params: :class:`TVL1Params` fields (``tau``, ``lambda_``, ...).
     """
 
-    def __init__(self, params: TVL1Params = TVL1Params(), *, device: str | torch.device = "auto",
-                 batch_size: int = 16, compile: bool = False, sync_every: int | None = None):
-        self.params = params
+    name = "tvl1"
+    implementation = "torch"
+
+    def __init__(self, *, device: str | torch.device = "auto", batch_size: int = 16, compile: bool = False,
+                 sync_every: int | None = None, **params: float):
+        self.tvl1 = TVL1Params(**params)
         self.device = resolve_device(device)
         self.batch_size = int(batch_size)
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.compile = bool(compile)
         self.sync_every = int(sync_every or (10 if self.device.type == "cuda" else 1))
-        self._step: Callable[..., tuple[Tensor, Tensor]] = (
-            torch.compile(primal_dual_step, dynamic=False) if compile else primal_dual_step)
+        self._kernels: tuple[Callable[..., tuple[Tensor, Tensor]], Callable[[Tensor], Tensor]] | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The eleven TV-L1 parameters by name, as :meth:`actionkit.video.flow.TVL1.params`."""
+        return asdict(self.tvl1)
+
+    def __repr__(self) -> str:
+        return f"TorchTVL1(device={str(self.device)!r}, batch_size={self.batch_size}, compile={self.compile})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**vars(self), "_kernels": None}  # compiled functions stay in their process
+
+    def _step_and_median(self) -> tuple[Callable[..., tuple[Tensor, Tensor]], Callable[[Tensor], Tensor]]:
+        if self._kernels is None:
+            if self.compile:
+                self._kernels = (torch.compile(primal_dual_step, dynamic=True),
+                                 torch.compile(median5, dynamic=True))
+            else:
+                self._kernels = (primal_dual_step, median5)
+        return self._kernels
+
+    def __call__(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+        """One pair, as the OpenCV estimator: uint8 grey ``[H, W]`` x 2 -> float32 ``[H, W, 2]``.
+
+        Raises:
+            ValueError: frames that are not uint8 ``[H, W]`` of one size.
+        """
+        if prev.dtype != np.uint8 or nxt.dtype != np.uint8 or prev.ndim != 2 or prev.shape != nxt.shape:
+            raise ValueError(f"TV-L1 needs two uint8 grey [H, W] frames of one size, got {prev.dtype} "
+                             f"{prev.shape} and {nxt.dtype} {nxt.shape}")
+        return self.batch(torch.from_numpy(prev)[None], torch.from_numpy(nxt)[None])[0].cpu().numpy()
 
     @torch.no_grad()
-    def __call__(self, prev: Tensor, nxt: Tensor) -> Tensor:
+    def batch(self, prev: Tensor, nxt: Tensor) -> Tensor:
         """Flow from ``prev[i]`` to ``nxt[i]`` for every i, all at once.
 
         Args:
@@ -180,7 +219,7 @@ class TorchTVL1:
         if prev.shape != nxt.shape or prev.ndim != 3:
             raise ValueError(f"TV-L1 needs two [N, H, W] batches of one shape, got {tuple(prev.shape)} "
                              f"and {tuple(nxt.shape)}")
-        p = self.params
+        p = self.tvl1
         i0s = [prev.to(self.device, torch.float32)]
         i1s = [nxt.to(self.device, torch.float32)]
         for _ in range(1, p.nscales):
@@ -199,14 +238,15 @@ class TorchTVL1:
 
     def _one_scale(self, i0: Tensor, i1: Tensor, flow: Tensor) -> Tensor:
         """TV-L1 at one pyramid level: ``[N, H, W]`` x 2 and the initial flow ``[N, 2, H, W]`` -> flow."""
-        p = self.params
+        p = self.tvl1
+        step, median = self._step_and_median()
         n, height, width = i0.shape
         i1x, i1y = centered_gradient(i1)
         images = torch.stack([i1, i1x, i1y], dim=1)
         state = torch.cat([flow, torch.zeros((n, 4, height, width), dtype=flow.dtype, device=flow.device)], dim=1)
         grid_y, grid_x = torch.meshgrid(torch.arange(height, dtype=torch.float32, device=i0.device),
                                         torch.arange(width, dtype=torch.float32, device=i0.device), indexing="ij")
-        threshold = np.float32(p.epsilon * p.epsilon * height * width)
+        threshold = float(np.float32(p.epsilon * p.epsilon * height * width))
         l_t, taut = float(np.float32(p.lambda_ * p.theta)), float(np.float32(p.tau / p.theta))
         theta = float(np.float32(p.theta))
         for _ in range(p.warps):
@@ -218,11 +258,11 @@ class TorchTVL1:
             active = torch.ones(n, dtype=torch.bool, device=i0.device)
             for _ in range(p.outer_iterations):
                 if p.median_filtering > 1:
-                    filtered = median5(state[:, :2])
+                    filtered = median(state[:, :2])
                     state = torch.cat([torch.where(active.view(-1, 1, 1, 1), filtered, state[:, :2]),
                                        state[:, 2:]], dim=1)
                 for inner in range(p.inner_iterations):
-                    state, error = self._step(state, active, i1wx, i1wy, grad, rho_c, l_t, theta, taut)
+                    state, error = step(state, active, i1wx, i1wy, grad, rho_c, l_t, theta, taut)
                     active = active & (error > threshold)
                     if (inner + 1) % self.sync_every == 0 and not bool(active.any()):
                         break
@@ -242,10 +282,11 @@ class TorchTVL1:
         frames = torch.as_tensor(frames)
         if frames.ndim != 3:
             raise ValueError(f"expected [T, H, W] grey frames, got shape {tuple(frames.shape)}")
+        frames = frames.to(self.device)  # one copy to the device; pairs share their frames there
         out = []
         for start in range(0, max(frames.shape[0] - 1, 0), self.batch_size):
             stop = min(start + self.batch_size, frames.shape[0] - 1)
-            out.append(self(frames[start:stop], frames[start + 1:stop + 1]).cpu().numpy())
+            out.append(self.batch(frames[start:stop], frames[start + 1:stop + 1]).cpu().numpy())
         if not out:
             return np.zeros((0, *frames.shape[1:], 2), dtype=np.float32)
         return np.concatenate(out)
