@@ -4,8 +4,9 @@ Each function reproduces one OpenCV primitive that ``DualTVL1OpticalFlow`` calls
 float32 batches ``[N, H, W]`` (or ``[N, C, H, W]``), on any device:
 
 - :func:`resize_linear`: ``cv::resize`` with ``INTER_LINEAR`` on float images: the
-  half-pixel source coordinate ``(d + 0.5) * scale - 0.5`` computed in double and
-  stored as float, two taps, coordinates clamped to the image (replicated border).
+  half-pixel source coordinate ``(d + 0.5) * scale - 0.5`` and its fraction in double,
+  two taps blended as ``a + t (b - a)`` with one rounding (OpenCV 5's fused
+  multiply-add), coordinates clamped to the image (replicated border); bit-exact.
   The scale is given separately from the output size because OpenCV's pyramid asks
   for ``fx = 0.8`` (scale 1.25, output size rounded) while its flow upsampling asks
   for an output size (scale = input / output).
@@ -30,8 +31,12 @@ CUBIC_A = -0.75
 
 
 def _linear_taps(n_in: int, n_out: int, scale: float, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Source indices (i0, i1) and weight of i1 for each output position of one axis."""
-    pos = ((torch.arange(n_out, dtype=torch.float64, device=device) + 0.5) * scale - 0.5).to(torch.float32)
+    """Source indices (i0, i1) and the float32 weight of i1 for each output position of one axis.
+
+    The position and its fraction are computed in double and only the weight rounded
+    to float, as OpenCV 5 does (4.x rounded the position to float first).
+    """
+    pos = (torch.arange(n_out, dtype=torch.float64, device=device) + 0.5) * scale - 0.5
     i0 = torch.floor(pos)
     frac = pos - i0
     i0 = i0.to(torch.int64)
@@ -40,11 +45,20 @@ def _linear_taps(n_in: int, n_out: int, scale: float, device: torch.device) -> t
     frac = torch.where(low | high, torch.zeros_like(frac), frac)
     i0 = torch.where(low, torch.zeros_like(i0), torch.where(high, torch.full_like(i0, n_in - 1), i0))
     i1 = torch.clamp(i0 + 1, max=n_in - 1)
-    return i0, i1, frac
+    return i0, i1, frac.to(torch.float32)
+
+
+def _lerp_fma(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """``a + t * (b - a)`` with the multiply-add rounded once (a fused multiply-add), in float32.
+
+    The product of two floats is exact in double, so doing the multiply-add in double
+    and rounding to float gives the FMA's result (bar the rare double-rounding tie).
+    """
+    return (a.double() + t.double() * (b - a).double()).float()
 
 
 def resize_linear(x: Tensor, size: tuple[int, int], scale: tuple[float, float] | None = None) -> Tensor:
-    """``cv::resize(..., INTER_LINEAR)`` of float images, batched.
+    """``cv::resize(..., INTER_LINEAR)`` of float images, batched (bit-exact to OpenCV 5 on x86).
 
     Args:
         x: float32 ``[..., H, W]``.
@@ -61,10 +75,9 @@ def resize_linear(x: Tensor, size: tuple[int, int], scale: tuple[float, float] |
     sy, sx = scale if scale is not None else (height / out_h, width / out_w)
     r0, r1, fy = _linear_taps(height, out_h, sy, x.device)
     c0, c1, fx = _linear_taps(width, out_w, sx, x.device)
-    # Horizontal pass then vertical, as OpenCV's hresize / vresize.
-    rows = x.index_select(-1, c0) * (1 - fx) + x.index_select(-1, c1) * fx
-    fy = fy.unsqueeze(-1)
-    return rows.index_select(-2, r0) * (1 - fy) + rows.index_select(-2, r1) * fy
+    # Horizontal pass then vertical, each a linear interpolation with one rounding.
+    rows = _lerp_fma(x.index_select(-1, c0), x.index_select(-1, c1), fx)
+    return _lerp_fma(rows.index_select(-2, r0), rows.index_select(-2, r1), fy.unsqueeze(-1))
 
 
 def pyramid_size(height: int, width: int, factor: float) -> tuple[int, int]:
