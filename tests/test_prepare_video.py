@@ -65,6 +65,7 @@ def test_nwucla_rgbd_store(tmp_path, nwucla, frames):
     assert [n.note for n in report.notes] == ["5 rgb, 4 depth frames: 4 kept (frame-number alignment)"]
     assert store.split("xview", "train").tolist() == [0, 1] and store.split("xview", "test").tolist() == [2]
     assert store.attrs["kind"] == "video" and store.attrs["streams"]["flow"]["quantization"]["bound"] == 20.0
+    assert store.attrs["video"]["flow"]["implementation"] == "opencv"
 
     # RGB: the resized source frames through one JPEG (quality 95), bit for bit, in order.
     rgb = store.images(0, "rgb")
@@ -179,6 +180,34 @@ def test_flow_as_jpeg_is_close_to_the_quantised_flow(tmp_path, nwucla):
     want = np.stack([quantize_flow(TVL1()(greys[t], greys[t + 1])) for t in range(3)])
     diff = np.abs(store.images(0, "flow").astype(int) - want.astype(int))
     assert diff.max() <= 2 and (diff > 1).mean() < 1e-3, (diff.max(), (diff > 1).mean())
+
+
+def test_batched_torch_flow_through_the_clip_encoder(frames):
+    """The torch TV-L1 (on CPU here; --flow-device cuda on a GPU) batches a clip's pairs and stores T-1 flows."""
+    from actionkit.sources.base import VideoClip
+    from actionkit.video.flow import TVL1, quantize_flow
+    from actionkit.video.images import decode_image, resize_short_side, rgb_to_grey
+    from actionkit.video.tvl1_torch import TorchTVL1
+
+    clip = VideoClip(fps=25.0, modalities={"rgb": frames[:4]})
+    records, fields = pv.encode_clip(clip, ("flow",), SMALL, TorchTVL1(device="cpu", batch_size=2))
+    assert len(records["flow"]) == 4 and records["flow"][-1] == (b"", b"") and fields["width"] == 64
+    greys = [rgb_to_grey(resize_short_side(f, 48, interpolation="area")) for f in frames[:4]]
+    for t in range(3):
+        stored = np.dstack([decode_image(part) for part in records["flow"][t]])
+        want = quantize_flow(TVL1()(greys[t], greys[t + 1]))
+        assert (np.abs(stored.astype(int) - want.astype(int)) <= 1).mean() > 0.99
+
+
+def test_flow_device_cuda_without_a_gpu_is_refused(tmp_path, nwucla):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ValueError, match="no CUDA device"):
+        prepare_video(NWUCLAVideoSource(nwucla), tmp_path / "g.zarr", streams=("flow",), settings=SMALL, workers=1,
+                      flow_device="cuda")
+    assert not (tmp_path / "g.zarr").exists()
 
 
 def test_undecodable_and_empty_videos_are_skipped_with_their_path(tmp_path):
