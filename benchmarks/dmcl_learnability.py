@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/dmcl_learnability.py                              # dmcl and independent
     python benchmarks/dmcl_learnability.py --strategies dmcl,independent,smcl,cmcl,random-teacher --epochs 20
+    python benchmarks/dmcl_learnability.py --strategies dmcl --epochs 2 --device cuda --flow-device cuda  # GPU check
 
 Data: :mod:`actionkit.synthetic.videos` (4 classes told apart by motion only; 12 clips
 per class and view, 24 frames, 128x96) written in the NW-UCLA RGB-D layout and prepared
@@ -27,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motion_store import MODS, build_store, show_epochs  # noqa: E402
+from motion_store import build_store, show_epochs  # noqa: E402
 
 from actionkit.trainers.registry import resolve_config, train  # noqa: E402
 
@@ -43,24 +44,33 @@ def main() -> None:
                         help="generated class set (actionkit.synthetic.videos)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="keep the store and runs here")
+    parser.add_argument("--device", default="auto", help="training device: auto, cpu or cuda (run.device)")
+    parser.add_argument("--flow-device", default="cpu", help="where the store's flow is computed: cpu, cuda, auto")
+    parser.add_argument("--modalities", default="rgb,depth,flow", help="the modalities prepared and trained")
+    parser.add_argument("--max-steps", type=int, default=0, help="stop each run after this many steps (0: none)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="dmcl-learn-"))
     work.mkdir(parents=True, exist_ok=True)
-    store = build_store(work, args.clips, args.seed, args.classes)
+    modalities = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
+    t0 = time.perf_counter()
+    store = build_store(work, args.clips, args.seed, args.classes, streams=modalities, flow_device=args.flow_device)
+    print(f"store ready in {time.perf_counter() - t0:.1f} s (flow on {args.flow_device})", flush=True)
     results = {}
     for strategy in args.strategies.split(","):
-        run = work / f"run-dmcl-{store.stem}-{strategy}-e{args.epochs}"
+        run = work / f"run-dmcl-{store.stem}-{strategy}-e{args.epochs}-{args.device}"
         cfg = resolve_config("dmcl", "motion-cpu", [f"run.epochs={args.epochs}", f"run.seed={args.seed}",
-                                                    f"optim.milestones={args.epochs * 3 // 4}"],
+                                                    f"optim.milestones={max(1, args.epochs * 3 // 4)}",
+                                                    f"run.device={args.device}", f"run.max_steps={args.max_steps}",
+                                                    f"data.modalities={','.join(modalities)}"],
                              str(store), variant=strategy)  # fmt: skip
         t0 = time.perf_counter()
         summary = train("dmcl", cfg, out=run) if not (run / "summary.json").exists() else \
             json.loads((run / "summary.json").read_text())
         results[strategy] = {**summary, "wall_s": round(time.perf_counter() - t0, 1)}
         show_epochs(run, strategy, GROUPS)
-    print(f"\n{'strategy':<14} " + " ".join(f"{m:>7}" for m in (*MODS, "sum", "oracle")) + "   wall s")
+    print(f"\n{'strategy':<14} " + " ".join(f"{m:>7}" for m in (*modalities, "sum", "oracle")) + "   wall s")
     for strategy, r in results.items():
-        cells = " ".join(f"{100 * r[f'acc_{m}']:>6.1f}%" for m in (*MODS, "sum", "oracle"))
+        cells = " ".join(f"{100 * r[f'acc_{m}']:>6.1f}%" for m in (*modalities, "sum", "oracle"))
         print(f"{strategy:<14} {cells}   {r['wall_s']:>6.0f}")
     print(f"(runs in {work}; chance 25%)")
 

@@ -25,7 +25,7 @@ MODS = ("rgb", "depth", "flow")
 
 
 def build_store(work: Path, clips: int, seed: int, classes: str = "motion",
-                streams: tuple[str, ...] = MODS) -> Path:
+                streams: tuple[str, ...] = MODS, flow_device: str = "cpu") -> Path:
     """``work/<classes>-c<clips>-s<seed>-<streams>.zarr``, generated and prepared once, reused when it exists.
 
     Args:
@@ -34,14 +34,16 @@ def build_store(work: Path, clips: int, seed: int, classes: str = "motion",
         seed: Seed of the generator.
         classes: ``motion`` or ``shape-motion``.
         streams: The prepared modalities (``("rgb",)`` skips the TV-L1 flow, the slow part).
+        flow_device: ``cpu`` (OpenCV), ``cuda`` or ``auto`` (the torch TV-L1 on a GPU).
     """
     tag = f"{classes}-c{clips}-s{seed}"
-    store = work / f"{tag}-{'+'.join(streams)}.zarr"
+    device_tag = "" if flow_device == "cpu" or "flow" not in streams else f"-flow{flow_device}"
+    store = work / f"{tag}-{'+'.join(streams)}{device_tag}.zarr"
     if not (store / "zarr.json").exists():
         t0 = time.perf_counter()
         raw = write_motion_videos(work / f"raw-{tag}", clips_per_view=clips, seed=seed, classes=classes)
         prepare_video(NWUCLAVideoSource([raw]), store, streams=streams, settings=VideoSettings(short_side=64),
-                      overwrite=True)
+                      overwrite=True, flow_device=flow_device)
         print(f"generated and prepared {store} in {time.perf_counter() - t0:.0f} s", flush=True)
     return store
 

@@ -113,10 +113,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--gru-width", type=int, default=1024, help="GRU hidden size (the paper: 1024)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the distillation memory measurement")
     args = parser.parse_args()
     device = torch.device(args.device)
 
-    memory = distill_memory()  # first, so that its peak is not hidden by the models'
+    memory = None if args.no_memory else distill_memory()  # first: its peak is not hidden by the models'
     small = {"queue_size": 1024, "k_c": 512, "k_a": 64}
     cases = {
         "cmd, BiGRU": I2MDModelConfig(backbone="gru", imd=False, width=args.gru_width, **small),
@@ -142,6 +143,8 @@ def main() -> None:
     for name, r in rates.items():
         print(f"{name:<24} {r:>10.2f}")
     print(f"true BiGRU / cmd_quirk: {speedup:.1f}x per sample; / reference loop: {speedup_ref:.1f}x")
+    if memory is None:
+        return
     print(f"distill at B={memory['B']}, N={memory['N']}, K_c={memory['K_c']}, D={memory['D']}: "
           f"peak +{memory['peak_added_mb']} MB (a B x N x D tensor: {memory['b_x_n_x_d_mb']} MB; "
           f"B x N: {memory['b_x_n_mb']} MB)")  # fmt: skip
