@@ -35,14 +35,15 @@ def nwucla(tmp_path, frames):
 
 def source_rgb(raw, view: int, clip: str, number: int, short: int) -> np.ndarray:
     """A raw NW-UCLA frame file, decoded and resized as the pipeline does (before its JPEG)."""
-    from actionkit.video.images import decode_image, resize_short_side
+    from actionkit.codecs.images import decode_image
+    from actionkit.video.images import resize_short_side
 
     path = next((raw / "multiview_action" / f"view_{view}" / clip).glob(f"frame_{number}_tc_*_rgb.jpg"))
     return resize_short_side(decode_image(path.read_bytes()), short, interpolation="area")
 
 
 def stored_rgb(image: np.ndarray) -> np.ndarray:
-    from actionkit.video.images import decode_image, encode_jpeg
+    from actionkit.codecs.images import decode_image, encode_jpeg
 
     return decode_image(encode_jpeg(image, 95))
 

@@ -124,8 +124,9 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
     Raises:
         SampleError: modalities with unequal frame counts, or frames whose size changes.
     """
+    from actionkit.codecs.images import encode_jpeg, encode_png
     from actionkit.video.flow import quantize_flow
-    from actionkit.video.images import encode_jpeg, encode_png, resize_short_side, rgb_to_grey
+    from actionkit.video.images import resize_short_side, rgb_to_grey
     from actionkit.video.rgbdiff import encode_rgbdiff
 
     def encode_flow(component: np.ndarray) -> bytes:
@@ -230,7 +231,7 @@ def whole_video(source: VideoSource, ref: SampleRef) -> tuple[dict, dict[str, in
     Raises:
         SampleError: unreadable, undecodable or zero-frame video.
     """
-    from actionkit.video.decode import VideoError, probe
+    from actionkit.codecs.video import VideoError, probe
 
     data = source.encoded_video(ref)
     try:
