@@ -58,5 +58,6 @@ def require(module: str, extra: str | None = None) -> ModuleType:
         if exc.name is None or exc.name.split(".")[0] != top:
             raise  # the library is there but one of its own dependencies is missing: its error says which
         dist = PROVIDERS.get(top, (top, extra))[0]
-        raise MissingExtraError(f"{top} ({dist}) is not installed: this needs the '{extra}' extra; "
+        what = top if dist == top else f"{top} ({dist})"
+        raise MissingExtraError(f"{what} is not installed: this needs the '{extra}' extra; "
                                 f"install it with {install_hint(extra)}", name=top) from None

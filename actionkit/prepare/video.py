@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from actionkit.extras import MissingExtraError, require
 from actionkit.parallel import ordered_map
 from actionkit.prepare import parts
 from actionkit.prepare.finish import finish_store, provenance
@@ -217,6 +218,8 @@ class SampleEncoder:
                     frames = len(next(iter(records.values())))
             except SampleError as exc:
                 return None, {}, 0, exc.reason, []
+            except MissingExtraError:
+                raise  # not the sample's fault: stop with the line that names the extra
             except Exception as exc:  # a long run reports the sample instead of dying
                 return None, {}, 0, f"unexpected error: {type(exc).__name__}: {exc}", []
         notes = [str(w.message) for w in caught if issubclass(w.category, SampleNote)]
@@ -283,8 +286,11 @@ def prepare_video(
         PrepareError: with ``strict``, the first unusable sample (path and reason).
         ValueError: unknown streams, or a stream the dataset has no modality for.
         StoreExistsError: a complete store exists and ``overwrite`` is False.
+        MissingExtraError: the ``video`` extra (OpenCV, decord, PyAV) is not installed.
     """
     t0 = time.perf_counter()
+    for module in ("cv2", "av"):  # fail here, once, rather than in every worker
+        require(module, "video")
     specs = stream_specs(tuple(streams), settings)
     missing = [s for s in streams if STREAM_SOURCE[s] not in source.modalities]
     if missing:

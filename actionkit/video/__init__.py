@@ -5,3 +5,7 @@ interface, the field's quantisation), ``rgbdiff`` (RGB difference), ``sheet`` (c
 sheets of a store's frames). Decoding and image coding live below the store, in
 :mod:`actionkit.codecs`. Needs OpenCV (the ``video`` extra).
 """
+
+from actionkit.extras import require
+
+require("cv2", "video")  # before any submodule imports it: a missing OpenCV is one line naming the extra
