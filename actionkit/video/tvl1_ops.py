@@ -187,14 +187,17 @@ def selection_network(n: int, rank: int) -> list[tuple[int, int, bool, bool]]:
 MEDIAN25 = selection_network(25, 12)
 
 
-def median5(x: Tensor) -> Tensor:
+def median5(x: Tensor, method: str = "auto") -> Tensor:
     """``cv::medianBlur(x, 5)`` on float images (replicated border), batched.
 
-    A selection network of elementwise min/max over the 25 shifted images (exact: the
-    median is an order statistic), far cheaper than sorting windows.
+    Both methods are exact (the median is an order statistic): ``network`` runs a
+    selection network of elementwise min/max over the 25 shifted images (far cheaper
+    than sorting on a CPU, and one kernel under ``torch.compile``); ``sort`` gathers the
+    25 neighbours and takes their median (two kernels, for an uncompiled GPU).
 
     Args:
         x: float32 ``[N, C, H, W]``.
+        method: ``network``, ``sort`` or ``auto`` (``sort`` on CUDA, else ``network``).
 
     Returns:
         float32 ``[N, C, H, W]``: each pixel the median of its 5x5 window.
@@ -202,6 +205,13 @@ def median5(x: Tensor) -> Tensor:
     n, c, height, width = x.shape
     padded = F.pad(x.reshape(n * c, 1, height, width), (2, 2, 2, 2), mode="replicate").reshape(n, c, height + 4,
                                                                                                width + 4)
+    if method == "auto":
+        method = "sort" if x.is_cuda else "network"
+    if method == "sort":
+        windows = padded.unfold(2, 5, 1).unfold(3, 5, 1)  # [N, C, H, W, 5, 5]
+        return windows.reshape(n, c, height, width, 25).median(dim=-1).values
+    if method != "network":
+        raise ValueError(f"unknown median method {method!r}; expected network, sort or auto")
     wires = [padded[..., dy:dy + height, dx:dx + width] for dy in range(5) for dx in range(5)]
     for low, high, use_low, use_high in MEDIAN25:
         a, b = wires[low], wires[high]

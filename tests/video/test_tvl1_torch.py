@@ -63,9 +63,10 @@ def test_bicubic_warp_equals_opencvs_remap_inside_and_outside():
 
 def test_median_equals_opencvs_median_blur():
     flow = RNG.normal(0, 2, (2, 2, 17, 23)).astype(np.float32)
-    ours = ops.median5(torch.from_numpy(flow)).numpy()
-    for n, c in itertools.product(range(2), range(2)):
-        np.testing.assert_array_equal(ours[n, c], cv2.medianBlur(flow[n, c], 5))
+    for method in ("network", "sort"):
+        ours = ops.median5(torch.from_numpy(flow), method).numpy()
+        for n, c in itertools.product(range(2), range(2)):
+            np.testing.assert_array_equal(ours[n, c], cv2.medianBlur(flow[n, c], 5))
 
 
 def test_selection_network_finds_the_rank_by_the_zero_one_principle():
