@@ -1,7 +1,8 @@
 """Video frames: resizing, TV-L1 optical flow, RGB difference and contact sheets.
 
 Modules: ``images`` (short-side resizing, RGB to grey), ``flow`` (TV-L1 behind a small
-interface, the field's quantisation), ``rgbdiff`` (RGB difference), ``sheet`` (contact
+interface, the field's quantisation), ``tvl1_torch`` and ``tvl1_ops`` (the same TV-L1 in
+torch, batched, for a GPU), ``rgbdiff`` (RGB difference), ``sheet`` (contact
 sheets of a store's frames). Decoding and image coding live below the store, in
 :mod:`actionkit.codecs`. Needs OpenCV (the ``video`` extra).
 """
