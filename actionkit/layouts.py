@@ -312,3 +312,26 @@ def layout_from_json(data: dict, default_name: str = "custom") -> Layout:
         pairs = [(index(c, "bones"), index(p, "bones")) for c, p in data["bones"]]
         return Layout.from_bone_pairs(name, names, pairs, center, flips)
     raise ValueError("give the skeleton tree as 'parents' (one per joint) or 'bones' ([child, parent] pairs)")
+
+
+def resolve_layout(spec: str) -> Layout:
+    """A layout by registry name, or from a JSON file (a path ending ``.json``).
+
+    Raises:
+        KeyError: an unknown name.
+        ValueError: an unreadable or invalid JSON layout (the message names the file).
+    """
+    import json
+    from pathlib import Path
+
+    if not spec.lower().endswith(".json"):
+        return get_layout(spec)
+    path = Path(spec).expanduser()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the layout ({exc})") from None
+    try:
+        return layout_from_json(data, default_name=path.stem)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
