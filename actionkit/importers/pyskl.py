@@ -35,7 +35,10 @@ CHANNELS_2D = ("x", "y", "score")
 
 
 def split_part(key: str) -> tuple[str, str]:
-    """PYSKL's split key -> (protocol, part): ``xsub_val`` -> ``("xsub", "test")``, ``train`` -> ``("default", "train")``."""
+    """PYSKL's split key -> (protocol, part).
+
+    ``xsub_val`` -> ``("xsub", "test")``; ``train`` -> ``("default", "train")``.
+    """
     protocol, _, part = key.rpartition("_")
     return protocol or "default", "test" if part == "val" else part
 
