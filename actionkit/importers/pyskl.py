@@ -118,6 +118,7 @@ class PysklSource(SkeletonSource):
             if not isinstance(name, str):
                 skipped.append(Skip(f"annotations[{k}]", where, "no frame_dir (or filename) string"))
                 continue
+            where = f"{where} ({name})"
             reason = self._problem(ann, name in seen)
             if reason:
                 skipped.append(Skip(name, where, reason))

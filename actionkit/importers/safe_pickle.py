@@ -21,12 +21,9 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset({
     *((m, "_frombuffer") for m in ("numpy.core.numeric", "numpy._core.numeric")),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("builtins", "complex"),
-    ("builtins", "bytearray"),
-    ("_codecs", "encode"),  # protocol 2 writes bytes as _codecs.encode(text, "latin1")
-    ("__builtin__", "set"),  # python 2 pickles
+    # protocols 0-2 name the built-ins' module __builtin__ (python 2's name)
+    *((m, n) for m in ("builtins", "__builtin__") for n in ("set", "frozenset", "complex", "bytearray", "bytes")),
+    ("_codecs", "encode"),  # protocols 0-2 write bytes as _codecs.encode(text, "latin1")
 })
 
 
