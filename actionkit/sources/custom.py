@@ -257,11 +257,17 @@ class CustomSource(SkeletonSource):
         seen: set[str] = set()
         bodies = 1
         digest = hashlib.sha256()
+        stems: dict[str, list[Path]] = {}
+        for path in files:
+            stems.setdefault(path.stem, []).append(path)
         for path in files:
             digest.update(f"{path.name}\t{path.stat().st_size}\n".encode())
             name = path.stem
-            if name in seen:
-                skipped.append(Skip(name, str(path), "another file has the same name"))
+            if len(stems[name]) > 1:
+                if name not in seen:
+                    others = ", ".join(str(p) for p in stems[name])
+                    skipped.append(Skip(name, str(path), f"{len(stems[name])} files have this name ({others})"))
+                seen.add(name)
                 continue
             seen.add(name)
             if name in self.table.problems:
