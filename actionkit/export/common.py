@@ -7,6 +7,7 @@ so an export holds one block and the output file's pages, never the whole stream
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 from actionkit.kernels.streams import bone, motion
 from actionkit.normalize import get_normalization
 from actionkit.store.reader import Store
+from actionkit.store.shards import load_sharded_rows
 
 #: Frames of one stream read per block.
 BLOCK_FRAMES = 32768
@@ -116,30 +118,51 @@ def check_skeleton(store: Store, options: ExportOptions) -> None:
         raise ExportError(str(exc.args[0])) from None
 
 
-def sample_blocks(store: Store, indices: np.ndarray, stream: str) -> Iterator[tuple[int, np.ndarray]]:
-    """``(index, [T, M, V, C] array)`` of each sample of ``indices``, in order.
+#: Samples per block of a fixed-length export (the rows written at once).
+BLOCK_SAMPLES = 1024
 
-    Consecutive samples are read together, one slice of at most :data:`BLOCK_FRAMES`
-    frames (or one sample, if longer) at a time.
+
+def read_runs(store: Store, indices: np.ndarray,
+              stream: str) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Consecutive samples of ``indices`` read together: ``(run indices, rows, offsets, frames)``.
+
+    A run is a stretch of samples in store order spanning at most :data:`BLOCK_FRAMES`
+    rows (or one longer sample) and :data:`BLOCK_SAMPLES` samples; sample ``k`` of the
+    run is ``rows[offsets[k] : offsets[k] + frames[k]]``.
     """
     starts, frames = store.samples["start"], store.samples["frames"]
-    arr = store.stream(stream)
+    read = _row_reader(store, stream)
     i = 0
     while i < len(indices):
         lo = int(starts[indices[i]])
         j = i + 1
         hi = lo + int(frames[indices[i]])
-        while j < len(indices):
+        while j < len(indices) and j - i < BLOCK_SAMPLES:
             s, f = int(starts[indices[j]]), int(frames[indices[j]])
             if s < hi or s + f - lo > BLOCK_FRAMES:  # out of store order, or the block is full
                 break
             hi = s + f
             j += 1
-        block = arr[lo:hi]
-        for k in range(i, j):
-            s = int(starts[indices[k]]) - lo
-            yield int(indices[k]), block[s:s + int(frames[indices[k]])]
+        run = np.asarray(indices[i:j], dtype=np.int64)
+        yield run, read(lo, hi), starts[run].astype(np.int64) - lo, frames[run].astype(np.int64)
         i = j
+
+
+def sample_blocks(store: Store, indices: np.ndarray, stream: str) -> Iterator[tuple[int, np.ndarray]]:
+    """``(index, [T, M, V, C] array)`` of each sample of ``indices``, in order (read in runs)."""
+    for run, rows, offsets, frames in read_runs(store, indices, stream):
+        for index, off, n in zip(run, offsets, frames):
+            yield int(index), rows[off:off + n]
+
+
+def _row_reader(store: Store, stream: str) -> Callable[[int, int], np.ndarray]:
+    """``read(lo, hi)`` of a stream's rows: the direct shard decoder where the layout allows, else zarr."""
+    arr = store.stream(stream)
+    meta_path = Path(store.path) / stream / "zarr.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    if load_sharded_rows(Path(store.path) / stream, meta, 0, 0) is None:
+        return lambda lo, hi: arr[lo:hi]
+    return lambda lo, hi: load_sharded_rows(Path(store.path) / stream, meta, lo, hi)
 
 
 class SampleShaper:
@@ -166,13 +189,53 @@ class SampleShaper:
             else "joint"
         self.cut = 0
 
-    def samples(self, indices: np.ndarray) -> Iterator[tuple[int, np.ndarray, int]]:
-        """``(index, array, valid frames)`` per sample; fixed-length arrays are ``[L, M, V, C]``."""
-        for index, x in sample_blocks(self.store, indices, self.read_stream):
-            x = self.shape(x)
-            yield index, x[0], x[1]
+    def samples(self, indices: np.ndarray, padded: bool = True) -> Iterator[tuple[int, np.ndarray, int]]:
+        """``(index, array, valid frames)`` per sample; fixed-length arrays are ``[L, M, V, C]``.
 
-    def shape(self, x: np.ndarray) -> tuple[np.ndarray, int]:
+        Args:
+            indices: Sample indices, in the order to write them.
+            padded: False: leave the zero padding to the caller (who writes into zeroed
+                rows), so arrays are at most ``L`` frames long.
+        """
+        for index, x in sample_blocks(self.store, indices, self.read_stream):
+            x, t = self.shape(x, padded)
+            yield index, x, t
+
+    def blocks(self, indices: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Fixed-length samples in blocks: ``(indices, float32 [B, L, M, V, C], valid frames [B])``.
+
+        Stored samples that only need cutting and zero padding are gathered a block at a
+        time (one vectorised copy); anything else goes sample by sample through :meth:`shape`.
+        """
+        n = self.length
+        if self.normalize is None and not self.options.frames and self.read_stream == self.options.stream:
+            steps = np.arange(n)
+            for run, rows, offsets, frames in read_runs(self.store, indices, self.read_stream):
+                valid = np.minimum(frames, n)
+                self.cut += int((frames > n).sum())
+                if not len(rows):
+                    yield run, np.zeros((len(run), n, *rows.shape[1:]), np.float32), valid
+                    continue
+                inside = steps[None, :] < valid[:, None]
+                out = rows[np.minimum(offsets[:, None] + steps[None, :], len(rows) - 1)]
+                out[~inside] = 0
+                yield run, out, valid
+            return
+        batch: list[tuple[int, np.ndarray, int]] = []
+        for item in self.samples(indices):
+            batch.append(item)
+            if len(batch) == BLOCK_SAMPLES:
+                yield self._stack(batch)
+                batch = []
+        if batch:
+            yield self._stack(batch)
+
+    @staticmethod
+    def _stack(batch: list[tuple[int, np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.array([b[0] for b in batch], np.int64), np.stack([b[1] for b in batch]),
+                np.array([b[2] for b in batch], np.int64))
+
+    def shape(self, x: np.ndarray, padded: bool = True) -> tuple[np.ndarray, int]:
         """One sample ``[T, M, V, C]`` -> (exported array, frames of real data in it).
 
         Padding mode cuts a longer sample first, normalises, derives the stream, then pads
@@ -194,8 +257,8 @@ class SampleShaper:
             x = x[np.linspace(0, len(x) - 1, n).astype(np.int64)]
             t = n
         x = self._derive(x)
-        if not pad_mode or len(x) == n:
-            return np.ascontiguousarray(x, dtype=np.float32), t
+        if not pad_mode or len(x) == n or not padded:
+            return np.asarray(x, dtype=np.float32), t
         out = np.zeros((n, *x.shape[1:]), dtype=np.float32)
         out[:len(x)] = x
         return out, t

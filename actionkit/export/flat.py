@@ -80,10 +80,10 @@ def export_ctrgcn(store: Store, out: Path, options: ExportOptions, progress: Pro
             for key, indices in (("train", train), ("test", test)):
                 with zf.open(f"x_{key}.npy", "w", force_zip64=True) as fh:
                     writer = NpyWriter(fh, (len(indices), shaper.length, width), np.float32)
-                    for _, x, _t in shaper.samples(indices):
-                        writer.write(x.reshape(len(x), -1))
+                    for run, block, _frames in shaper.blocks(indices):
+                        writer.write_block(block.reshape(len(run), shaper.length, -1))
                         if progress:
-                            progress(1)
+                            progress(len(run))
                     writer.close()
                 with zf.open(f"y_{key}.npy", "w", force_zip64=True) as fh:
                     labels = _one_hot(store.samples["label"][indices], classes)
@@ -128,10 +128,12 @@ def export_sgn(store: Store, out: Path, options: ExportOptions, progress: Progre
         with h5py.File(path, "w") as h5:
             for prefix, indices in (("", fit), ("valid_", valid), ("test_", test)):
                 data = h5.create_dataset(f"{prefix}x", shape=(len(indices), shaper.length, width), dtype="float32")
-                for k, (_, x, _t) in enumerate(shaper.samples(indices)):
-                    data[k] = x.reshape(len(x), -1)
+                k = 0
+                for run, block, _frames in shaper.blocks(indices):
+                    data[k:k + len(run)] = block.reshape(len(run), shaper.length, -1)
+                    k += len(run)
                     if progress:
-                        progress(1)
+                        progress(len(run))
                 h5.create_dataset(f"{prefix}y", data=_one_hot(store.samples["label"][indices], classes))
         report.samples += len(train) + len(test)
         report.files.append(path)

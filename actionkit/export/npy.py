@@ -35,10 +35,23 @@ class NpyWriter:
         self.row_shape = self.shape[1:]
         self.rows = 0
         self.bytes = 0
-        self._parts: list[bytes] = []
-        self._buffered = 0
+        row_bytes = max(int(np.prod(self.row_shape)) * self.dtype.itemsize, 1)
+        self._buf = np.empty((max(1, min(WRITE_BUFFER // row_bytes, self.shape[0])), *self.row_shape), self.dtype)
+        self._filled = 0
         header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
         np.lib.format.write_array_header_1_0(fh, header)
+
+    def next_row(self) -> np.ndarray:
+        """The next row, zeroed, to be filled in place (saves a copy per row)."""
+        if self.rows >= self.shape[0]:
+            raise ValueError(f"more than the {self.shape[0]} rows of the array written")
+        if self._filled == len(self._buf):
+            self._drain()
+        row = self._buf[self._filled]
+        row.fill(0)
+        self._filled += 1
+        self.rows += 1
+        return row
 
     def write(self, rows: np.ndarray) -> None:
         """Append rows ``[k, *shape[1:]]`` (or one row ``shape[1:]``)."""
@@ -47,19 +60,27 @@ class NpyWriter:
             rows = rows[None]
         if rows.shape[1:] != self.row_shape:
             raise ValueError(f"rows of shape {rows.shape[1:]} written to an array of rows {self.row_shape}")
-        data = np.ascontiguousarray(rows, dtype=self.dtype).tobytes()
+        for row in rows:
+            self.next_row()[...] = row
+
+    def write_block(self, rows: np.ndarray) -> None:
+        """Append ``[k, *shape[1:]]`` rows in one write (after what is buffered)."""
+        if rows.shape[1:] != self.row_shape:
+            raise ValueError(f"rows of shape {rows.shape[1:]} written to an array of rows {self.row_shape}")
+        if self.rows + len(rows) > self.shape[0]:
+            raise ValueError(f"more than the {self.shape[0]} rows of the array written")
+        self._drain()
+        view = memoryview(np.ascontiguousarray(rows, dtype=self.dtype)).cast("B")
+        self.fh.write(view)
+        self.bytes += view.nbytes
         self.rows += len(rows)
-        self._parts.append(data)
-        self._buffered += len(data)
-        if self._buffered >= WRITE_BUFFER:
-            self._drain()
 
     def _drain(self) -> None:
-        if self._parts:
-            data = b"".join(self._parts)
-            self.fh.write(data)
-            self.bytes += len(data)
-            self._parts, self._buffered = [], 0
+        if self._filled:
+            view = memoryview(self._buf[:self._filled]).cast("B")
+            self.fh.write(view)
+            self.bytes += view.nbytes
+            self._filled = 0
 
     def close(self) -> None:
         """Write what is buffered and check that every row arrived."""

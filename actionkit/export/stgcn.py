@@ -34,6 +34,20 @@ from actionkit.export.npy import NpyWriter
 from actionkit.store.reader import Store
 
 
+def to_nctvm(block: np.ndarray) -> np.ndarray:
+    """``[B, T, M, V, C]`` -> contiguous ``[B, C, T, V, M]``.
+
+    One strided copy per (channel, body) pair: several times faster than numpy's general
+    transpose, whose innermost output axis (M = 2) would be written two floats at a time.
+    """
+    b, t, m, v, c = block.shape
+    out = np.empty((b, c, t, v, m), dtype=np.float32)
+    for ci in range(c):
+        for mi in range(m):
+            out[:, ci, :, :, mi] = block[:, :, mi, :, ci]
+    return out
+
+
 def export_stgcn(store: Store, out: Path, options: ExportOptions, progress: Progress | None = None) -> ExportReport:
     """Write the st-gcn family's files of every selected part (see the module docstring).
 
@@ -52,11 +66,13 @@ def export_stgcn(store: Store, out: Path, options: ExportOptions, progress: Prog
         valid = np.zeros(len(indices), dtype=np.int64)
         with open(data_path, "wb") as fh:
             writer = NpyWriter(fh, (len(indices), 3, shaper.length, v, m), np.float32)
-            for k, (_, x, t) in enumerate(shaper.samples(indices)):
-                writer.write(x.transpose(3, 0, 2, 1))  # [T, M, V, C] -> [C, T, V, M]
-                valid[k] = t
+            k = 0
+            for run, block, frames in shaper.blocks(indices):
+                writer.write_block(to_nctvm(block))
+                valid[k:k + len(run)] = frames
+                k += len(run)
                 if progress:
-                    progress(1)
+                    progress(len(run))
             writer.close()
         names = [str(store.samples["name"][i]) for i in indices]
         labels = [int(store.samples["label"][i]) for i in indices]
