@@ -13,11 +13,16 @@ loaders reshape a row to ``(M, V, C)``), with one-hot float64 labels ``(N, class
   ``x`` and ``valid_x`` together).
 
 The loaders hard-code NTU's 25 joints and 2 bodies (a row of 150 values); stores of
-other layouts export with their own row width, for code adapted to them.
+other layouts export with their own row width, for code adapted to them. CTR-GCN reads
+NW-UCLA through another feeder (``feeders/feeder_ucla.py``), from one JSON file per clip:
+for a one-body ``kinect_v1_20`` store ``ctrgcn`` also writes those,
+``OUT/all_sqe/<name>.json`` = ``{"file_name", "skeletons": [T][20][3], "label": 1-based}``
+(raw coordinates, every frame: that feeder normalises and resamples itself).
 """
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -93,9 +98,25 @@ def export_ctrgcn(store: Store, out: Path, options: ExportOptions, progress: Pro
                     writer.close()
             report.samples += len(train) + len(test)
         report.files.append(path)
-    report.bytes = sum(f.stat().st_size for f in report.files)
+    if store.layout.name == "kinect_v1_20" and int(store.attrs["max_bodies"]) == 1:
+        report.files.append(_ucla_json(store, options, Path(out) / "all_sqe"))
+    report.bytes = sum(f.stat().st_size for f in report.files if f.is_file())
     report.notes = shaper.notes()
     return report
+
+
+def _ucla_json(store: Store, options: ExportOptions, folder: Path) -> Path:
+    """CTR-GCN's NW-UCLA input: one JSON per sample of the selected protocols' parts."""
+    from actionkit.export.common import sample_blocks
+
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = np.unique(np.concatenate([t for _, a, b in _train_test(store, options) for t in (a, b)]))
+    names, labels = store.samples["name"], store.samples["label"]
+    for index, x in sample_blocks(store, wanted, "joint"):
+        record = {"file_name": str(names[index]), "skeletons": x[:, 0].astype(float).tolist(),
+                  "label": int(labels[index]) + 1}
+        (folder / f"{names[index]}.json").write_text(json.dumps(record))
+    return folder
 
 
 def sgn_valid_split(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
