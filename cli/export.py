@@ -65,5 +65,5 @@ def export_command(
         console.print(f"  {f}", highlight=False)
     if len(report.files) > 12:
         console.print(f"  ... {len(report.files) - 12} more files", highlight=False)
-    for note in report.notes or []:
+    for note in report.notes:
         console.print(f"[yellow]note[/] {note}", highlight=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +77,7 @@ class ExportReport:
     files: list[Path]
     samples: int = 0
     bytes: int = 0
-    notes: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def selected_parts(store: Store, options: ExportOptions) -> list[tuple[str, str, np.ndarray]]:
@@ -109,9 +109,8 @@ def check_skeleton(store: Store, options: ExportOptions) -> None:
                           f"(video stores export as rawframes or videolist)")
     if options.stream not in ("joint", "motion", "bone"):
         raise ExportError(f"--stream {options.stream!r}: choose joint, motion or bone")
-    if options.normalize == "none" and options.stream not in store.stream_names:
-        if "joint" not in store.stream_names:
-            raise ExportError(f"{store.path}: no joint stream")
+    if "joint" not in store.stream_names:  # every export can fall back to deriving from joints
+        raise ExportError(f"{store.path}: no joint stream (streams: {', '.join(store.stream_names)})")
     try:
         get_normalization(options.normalize)
     except KeyError as exc:
