@@ -8,9 +8,11 @@ so an export holds one block and the output file's pages, never the whole stream
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Full, Queue
 
 import numpy as np
 
@@ -154,6 +156,45 @@ def sample_blocks(store: Store, indices: np.ndarray, stream: str) -> Iterator[tu
             yield int(index), rows[off:off + n]
 
 
+def prefetched(items: Iterator, depth: int = 1) -> Iterator:
+    """``items``, produced on a background thread at most ``depth`` ahead of the consumer."""
+    queue: Queue = Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def put(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(entry, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False  # the consumer went away
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((done, exc))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _row_reader(store: Store, stream: str) -> Callable[[int, int], np.ndarray]:
     """``read(lo, hi)`` of a stream's rows: the direct shard decoder where the layout allows, else zarr."""
     arr = store.stream(stream)
@@ -205,7 +246,12 @@ class SampleShaper:
 
         Stored samples that only need cutting and zero padding are gathered a block at a
         time (one vectorised copy); anything else goes sample by sample through :meth:`shape`.
+        The next block is made on a thread while the caller writes the current one (at
+        most two blocks are held), so reading and decoding overlap the writes.
         """
+        return prefetched(self._blocks(indices))
+
+    def _blocks(self, indices: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         n = self.length
         if self.normalize is None and not self.options.frames and self.read_stream == self.options.stream:
             steps = np.arange(n)

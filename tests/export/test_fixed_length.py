@@ -134,3 +134,19 @@ def test_sgn_h5(store, tmp_path):
     assert x.shape[1:] == (300, 150) and ty.shape == (len(st.split("default", "test")), 3)
     assert sorted(np.argmax(np.concatenate([y, vy]), -1).tolist()) == sorted(st.samples["label"][train].tolist())
     assert np.argmax(ty, -1).tolist() == st.samples["label"][st.split("default", "test")].tolist()
+
+
+def test_prefetched_order_errors_and_early_stop():
+    from actionkit.export.common import prefetched
+
+    assert list(prefetched(iter(range(50)))) == list(range(50))
+    it = prefetched(iter(range(100)))
+    assert (next(it), next(it)) == (0, 1)
+    it.close()  # the producer thread stops instead of blocking
+
+    def failing():
+        yield 1
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        list(prefetched(failing()))
