@@ -57,7 +57,7 @@ def export_command(
         with progress:
             task = progress.add_task(format, total=total)
             report = export(opened, format, out, options, lambda n: progress.advance(task, n))
-    except (StoreError, ExportError, OSError, ValueError) as exc:
+    except (StoreError, ExportError, OSError, ValueError, ImportError) as exc:  # ImportError: a missing extra
         fail(str(exc))
     console.print(f"[bold green]exported[/] {report.samples:,} samples of {store} as {format} -> {report.out} "
                   f"({human_bytes(report.bytes)})", highlight=False)

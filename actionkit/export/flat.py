@@ -132,12 +132,11 @@ def export_sgn(store: Store, out: Path, options: ExportOptions, progress: Progre
     """Write one SGN HDF5 file per protocol, streaming (see the module docstring).
 
     Raises:
-        ExportError: h5py is not installed (``pip install 'actionkit[export]'``).
+        MissingExtraError: h5py is not installed (the ``export`` extra).
     """
-    try:
-        import h5py
-    except ImportError:
-        raise ExportError("the sgn format needs h5py: pip install 'actionkit[export]'") from None
+    from actionkit.extras import require
+
+    h5py = require("h5py", "export")
     check_skeleton(store, options)
     shaper = SampleShaper(store, options, fixed=True)
     report = ExportReport("sgn", Path(out), [])

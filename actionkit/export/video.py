@@ -50,15 +50,13 @@ def _write_lists(out: Path, parts, lines: dict[int, str], suffix: str) -> list[P
 
 
 def _jpeg(data: bytes, quality: int, what: str) -> bytes:
-    import cv2
+    """A stored (PNG) flow image re-encoded as JPEG, its quantised values kept up to JPEG's loss."""
+    from actionkit.codecs.images import ImageError, decode_image, encode_jpeg
 
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ExportError(f"{what}: the stored image does not decode")
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ExportError(f"{what}: JPEG encoding failed")
-    return buf.tobytes()
+    try:
+        return encode_jpeg(decode_image(data, what=what), quality)
+    except (ImageError, ValueError) as exc:
+        raise ExportError(str(exc)) from None
 
 
 def export_rawframes(store: Store, out: Path, options: ExportOptions,
