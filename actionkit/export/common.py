@@ -229,16 +229,13 @@ class SampleShaper:
             else "joint"
         self.cut = 0
 
-    def samples(self, indices: np.ndarray, padded: bool = True) -> Iterator[tuple[int, np.ndarray, int]]:
-        """``(index, array, valid frames)`` per sample; fixed-length arrays are ``[L, M, V, C]``.
+    def samples(self, indices: np.ndarray) -> Iterator[tuple[int, np.ndarray, int]]:
+        """``(index, array, valid frames)`` per sample, in the order of ``indices``.
 
-        Args:
-            indices: Sample indices, in the order to write them.
-            padded: False: leave the zero padding to the caller (who writes into zeroed
-                rows), so arrays are at most ``L`` frames long.
+        Arrays are ``[T, M, V, C]`` float32; for fixed-length formats ``T`` is ``L``.
         """
         for index, x in sample_blocks(self.store, indices, self.read_stream):
-            x, t = self.shape(x, padded)
+            x, t = self.shape(x)
             yield index, x, t
 
     def blocks(self, indices: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -280,7 +277,7 @@ class SampleShaper:
         return (np.array([b[0] for b in batch], np.int64), np.stack([b[1] for b in batch]),
                 np.array([b[2] for b in batch], np.int64))
 
-    def shape(self, x: np.ndarray, padded: bool = True) -> tuple[np.ndarray, int]:
+    def shape(self, x: np.ndarray) -> tuple[np.ndarray, int]:
         """One sample ``[T, M, V, C]`` -> (exported array, frames of real data in it).
 
         Padding mode cuts a longer sample first, normalises, derives the stream, then pads
@@ -302,7 +299,7 @@ class SampleShaper:
             x = x[np.linspace(0, len(x) - 1, n).astype(np.int64)]
             t = n
         x = self._derive(x)
-        if not pad_mode or len(x) == n or not padded:
+        if not pad_mode or len(x) == n:
             return np.asarray(x, dtype=np.float32), t
         out = np.zeros((n, *x.shape[1:]), dtype=np.float32)
         out[:len(x)] = x
