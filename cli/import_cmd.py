@@ -37,7 +37,7 @@ def import_pyskl_command(
         names = None
         if classes is not None:
             names = [line.strip() for line in classes.read_text().splitlines() if line.strip()]
-        with prepare_progress(dataset) as (on_start, on_progress):
+        with prepare_progress(dataset) as (on_start, on_progress, _on_frames):
             report = import_pyskl(file, out, layout=chosen, classes=names, dataset=dataset, strict=strict,
                                   overwrite=overwrite, on_start=on_start, on_progress=on_progress)
     except UnsafePickleError as exc:
