@@ -158,9 +158,9 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
 
 
 def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,
-             subset_seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
-    """Encoder + linear head trained end to end; optionally on a fraction or another store."""
-    cfg = dataclasses.replace(enc.config)
+             subset_seed: int = 0, epochs: int | None = None, transfer: bool = False) -> dict[str, Any]:
+    """Encoder + linear head trained end to end; optionally on a fraction or another store (``transfer``)."""
+    cfg = dataclasses.replace(enc.recipe.transfer if transfer and enc.recipe.transfer is not None else enc.config)
     if epochs is not None:
         cfg.run = dataclasses.replace(cfg.run, epochs=epochs)
     store = Path(store or cfg.data.store)
@@ -277,7 +277,8 @@ def _semi(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
 def _transfer(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
     if opts.target is None:
         raise ValueError("transfer needs --target STORE (e.g. data/pkummd2.zarr)")
-    return {**finetune(enc, ctx, enc.run / "eval" / "transfer", store=opts.target, epochs=opts.epochs),
+    return {**finetune(enc, ctx, enc.run / "eval" / "transfer", store=opts.target, epochs=opts.epochs,
+                       transfer=True),
             "target": str(opts.target)}
 
 

@@ -103,6 +103,8 @@ class EncoderRecipe:
         finetune: A ``SupervisedConfig`` holding the finetune protocol's data, optimiser
             and schedule (the paper's).
         linear: The linear protocol's hyper-parameters (the paper's).
+        transfer: The transfer protocol's ``SupervisedConfig`` where the paper gives it its
+            own schedule (I2MD: one lr drop, at 50); None: the finetune one.
     """
 
     backbone: str
@@ -115,6 +117,7 @@ class EncoderRecipe:
     train_transform: Callable
     finetune: Any
     linear: LinearProtocol = field(default_factory=LinearProtocol)
+    transfer: Any = None
 
     @property
     def input_key(self) -> str:
