@@ -54,6 +54,10 @@ class VideoClipDataset(Dataset):
             channels, ``[x0, y0, x1, y1, ...]``); use with a sampler taking L frames per
             position (``length=L``). The other modalities then read the first frame of each
             group of L, so every modality stays aligned (MML trains rgb with stacked flow).
+        modality_offset: MML's xi (section 2.3): when some modality has fewer frames than
+            another (flow, a stored RGB difference), indices are drawn over the fewer and
+            the modalities with all frames read them shifted by ``xi ~ U{0..N-n}``, drawn per
+            item. False: every modality at the same indices.
     """
 
     #: What a DataLoader over this dataset must use for its workers (read by the trainers' loop).
@@ -66,7 +70,7 @@ class VideoClipDataset(Dataset):
 
     def __init__(self, store: str | Path, indices: np.ndarray, modalities: tuple[str, ...], sampler: Callable,
                  transform: Callable | None = None, *, seed: int = 0, stats: dict | None = None,
-                 diff_frames: int = 6, stack: dict[str, int] | None = None):
+                 diff_frames: int = 6, stack: dict[str, int] | None = None, modality_offset: bool = False):
         self.path = Path(store)
         self.indices = np.asarray(indices, dtype=np.int64)
         self.modalities = tuple(modalities)
@@ -76,6 +80,7 @@ class VideoClipDataset(Dataset):
         self.epoch = 0
         self.stats = stats
         self.diff_frames = diff_frames
+        self.modality_offset = modality_offset
         self.stack = dict(stack or {})
         if len(set(self.stack.values())) > 1:
             raise ValueError(f"stacked modalities must share one group length, got {self.stack}")
@@ -120,7 +125,12 @@ class VideoClipDataset(Dataset):
             images = self.store.images(index, stream, unique)
         return images[inverse.reshape(-1)]
 
-    def read(self, index: int, frames: np.ndarray) -> Clip:
+    def _is_short(self, mod: str) -> bool:
+        """Whether a modality's stream has no frame on a sample's last frame (flow, stored rgbdiff)."""
+        stream = self.sources[mod]
+        return bool(stream and self.store.attrs["streams"].get(stream, {}).get("last_frame_empty"))
+
+    def read(self, index: int, frames: np.ndarray, shift: int = 0) -> Clip:
         """Decoded frames ``[k, H, W, C]`` of every modality at the same indices.
 
         Modalities that share a stream (``rgb`` and an RGB difference computed from it, or
@@ -128,11 +138,13 @@ class VideoClipDataset(Dataset):
         difference comes as ``diff_frames - 1`` consecutive uint8 levels per position
         (``[k * (diff_frames - 1), H, W, 3]``), those past the sample's last frame set to
         level 128 (zero), as the differences of the clamped frames computed from RGB are.
+        ``shift`` (MML's xi) is added to the indices of the modalities that have every frame.
         """
         n = int(self.store.samples["frames"][index])
-        firsts = frames[:: self.group]  # the first frame of each group, for the unstacked modalities
         wanted: dict[str, list[tuple[str, np.ndarray]]] = {}
         for mod in self.modalities:
+            moved = frames if self._is_short(mod) or not shift else np.minimum(frames + shift, n - 1)
+            firsts = moved[:: self.group]  # the first frame of each group, for the unstacked modalities
             stream = self.sources[mod]
             if mod == "rgbdiff" and stream is None:  # computed from RGB: diff_frames consecutive frames
                 stream = self.sources.get("rgb") or source_stream("rgb", set(self.store.stream_names), self.path)
@@ -140,7 +152,7 @@ class VideoClipDataset(Dataset):
             elif mod == "rgbdiff":  # stored: difference t is frame t+1 - frame t, none on the last frame
                 idx = (firsts[:, None] + np.arange(self.diff_frames - 1)).reshape(-1)
             else:
-                idx = frames if mod in self.stack else firsts
+                idx = moved if mod in self.stack else firsts
             wanted.setdefault(stream, []).append((mod, idx))
         clip: Clip = {}
         for stream, asks in wanted.items():
@@ -160,9 +172,12 @@ class VideoClipDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         index = int(self.indices[i])
         rng = np.random.default_rng([self.seed, self.epoch, i])
-        views = self.sampler(self._usable(index), rng)
+        usable = self._usable(index)
+        views = self.sampler(usable, rng)
+        frames = int(self.store.samples["frames"][index])
+        shift = int(rng.integers(0, frames - usable + 1)) if self.modality_offset and usable < frames else 0
         # One read for every view: a stored video file is decoded once per item, not once per view.
-        together = self.read(index, np.concatenate(list(views)))
+        together = self.read(index, np.concatenate(list(views)), shift)
         per_view = {m: np.split(x, len(views)) for m, x in together.items()}
         outputs: list[dict[str, np.ndarray]] = []
         for v in range(len(views)):

@@ -62,11 +62,10 @@ def test_ml_logs_kl_and_two_sources(video_store, tmp_path):
 def test_pipeline_runs_every_stage(video_store, tmp_path):
     cfg = tiny(video_store, "pipeline=true", stage="mml")
     summary = train("mml", cfg, out=tmp_path / "p")
-    assert summary["stages"] == ["ce0", "ce1", "ml0", "ml1", "mml"]
+    assert summary["stages"] == ["ce0", "ce1", "ml", "mml"]  # one ML stage, as Fig. 1
     for name in summary["stages"]:
         assert (tmp_path / "p" / name / "summary.json").exists()
-    assert load_checkpoint(tmp_path / "p" / "mml")["config"]["model"]["init"] == \
-        f"{tmp_path / 'p' / 'ml0'},{tmp_path / 'p' / 'ml1'}"
+    assert load_checkpoint(tmp_path / "p" / "mml")["config"]["model"]["init"] == str(tmp_path / "p" / "ml")
     results, path = run_test_protocol(tmp_path / "p" / "mml", CPU, ("rgb",), workers=0)
     assert path.name == "test-rgb.json" and "acc_0_rgb" in results and "acc_1_flow" not in results
 
@@ -76,7 +75,7 @@ def test_pipeline_stops_at_an_interrupted_stage_and_continues(video_store, tmp_p
     assert first["interrupted"] and first["stopped_in"] == "ce0"
     assert not (tmp_path / "p" / "ce1").exists(), "no later stage may start from unfinished weights"
     again = train("mml", tiny(video_store, "pipeline=true", stage="mml"), out=tmp_path / "p")
-    assert again["stages"] == ["ce0", "ce1", "ml0", "ml1", "mml"]
+    assert again["stages"] == ["ce0", "ce1", "ml", "mml"]
     assert again["ce0_summary"]["steps"] == load_checkpoint(tmp_path / "p" / "ce1")["state"]["step"]
     for name in again["stages"]:
         assert (tmp_path / "p" / name / "summary.json").exists()
