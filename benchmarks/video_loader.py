@@ -55,7 +55,7 @@ from actionkit.data.video_transforms import (  # noqa: E402
     MultiScaleCrop,
     ShiftedCentreCrop,
 )
-from actionkit.prepare_video import VideoSettings, prepare_video  # noqa: E402
+from actionkit.prepare.video import VideoSettings, prepare_video  # noqa: E402
 from actionkit.sources.kinetics import KineticsSource  # noqa: E402
 from actionkit.sources.nwucla_video import NWUCLAVideoSource  # noqa: E402
 
