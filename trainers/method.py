@@ -105,6 +105,8 @@ class EncoderRecipe:
         linear: The linear protocol's hyper-parameters (the paper's).
         transfer: The transfer protocol's ``SupervisedConfig`` where the paper gives it its
             own schedule (I2MD: one lr drop, at 50); None: the finetune one.
+        combined: The combined fine-tuning's protocol (ASMa: the alignment module on the
+            two fine-tuned encoders, 50 epochs at lr 1e-4); None: the linear one.
     """
 
     backbone: str
@@ -118,6 +120,7 @@ class EncoderRecipe:
     finetune: Any
     linear: LinearProtocol = field(default_factory=LinearProtocol)
     transfer: Any = None
+    combined: LinearProtocol | None = None
 
     @property
     def input_key(self) -> str:

@@ -26,9 +26,13 @@ from actionkit.trainers.method import LinearProtocol
 __all__ = ["alignment_path", "fit_classifier", "classifier_accuracy", "linear_probe", "train_alignment"]
 
 
-def alignment_path(run: Path, random_init: bool = False) -> Path:
-    """Where ``linear --align`` saves the trained alignment module (ASMa-Distill's teacher head)."""
-    return Path(run) / "eval" / "align" / ("aligned-random-init.pt" if random_init else "aligned.pt")
+def alignment_path(run: Path, random_init: bool = False, combined: bool = False) -> Path:
+    """Where ``linear --align`` (``finetune --align``: ``combined``) saves the trained alignment module.
+
+    ASMa-Distill's linear-probed (fine-tuned) teacher reads it.
+    """
+    folder = Path(run) / "eval" / ("finetune-align" if combined else "align")
+    return folder / ("aligned-random-init.pt" if random_init else "aligned.pt")
 
 
 def fit_classifier(module: nn.Module, inputs: tuple[torch.Tensor, ...], labels: torch.Tensor,
