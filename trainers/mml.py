@@ -118,7 +118,10 @@ class MMLModelConfig:
         dropout: Before each classifier (TSM's 0.5).
         init: Comma-separated initialisation per model, or one for all (see the module docstring).
         kl_weight: Factor of the KL terms (1).
-        multilabel: BCE and Appendix 2's KL (Charades-style multi-label stores).
+        multilabel: BCE and Appendix 2's KL on a multi-label store (Charades-style: several
+            classes per sample in the store's ``labels_<w>`` fields, docs/store.md); the test
+            reports each model's and the sum's mean average precision (``map_<model>``,
+            ``map_sum``), Charades' metric, over view-averaged sigmoid scores.
     """
 
     modalities: tuple[str, ...] = ("rgb",)
@@ -195,11 +198,49 @@ class MML(Method):
 
     @torch.no_grad()
     def evaluate(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, float]:
-        """View-averaged accuracy of every model, their sum and the oracle (single-label stores)."""
+        """View-averaged accuracy of every model, their sum and the oracle (multi-label: mAP)."""
+        if self.multilabel:
+            return self._evaluate_multilabel(loader, device)
         fns = {n: net for n, net in zip(self.names, self.members)}
         sources = dict(zip(self.names, self.member_modalities))
         probs, labels = collect_probabilities(fns, loader, device, sources=sources)
         return ensemble_accuracies(probs, labels)
+
+
+    def _evaluate_multilabel(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, float]:
+        scores: dict[str, list[torch.Tensor]] = {n: [] for n in self.names}
+        targets = []
+        for batch in loader:
+            for name, mod, net in zip(self.names, self.member_modalities, self.members):
+                views = batch["inputs"][mod].to(device)
+                views = views if views.dim() == 6 else views.unsqueeze(1)
+                b, v = views.shape[:2]
+                logits = net(views.reshape(b * v, *views.shape[2:])).float()
+                scores[name].append(torch.sigmoid(logits).view(b, v, -1).mean(1).cpu())
+            targets.append(batch["label"].float())
+        y = torch.cat(targets)
+        out = {f"map_{n}": mean_average_precision(torch.cat(s), y) for n, s in scores.items()}
+        out["map_sum"] = mean_average_precision(sum(torch.cat(s) for s in scores.values()), y)
+        return out
+
+
+def mean_average_precision(scores: torch.Tensor, targets: torch.Tensor) -> float:
+    """Mean over classes with a positive of the average precision (Charades' mAP).
+
+    Args:
+        scores: ``[N, C]`` (higher: more likely).
+        targets: ``[N, C]`` multi-hot.
+    """
+    aps = []
+    for c in range(scores.shape[1]):
+        positives = targets[:, c] > 0
+        if not positives.any():
+            continue
+        order = scores[:, c].argsort(descending=True)
+        hits = positives[order].float()
+        precision = hits.cumsum(0) / torch.arange(1, len(hits) + 1)
+        aps.append(float((precision * hits).sum() / hits.sum()))
+    return float(sum(aps) / len(aps)) if aps else 0.0
 
 
 # ---------------------------------------------------------------------- data
@@ -248,7 +289,8 @@ def make_train_set(cfg: MMLConfig) -> VideoClipDataset:
     steps: list = [MultiScaleCrop(d.crop, d.scales)] + ([HorizontalFlip()] if d.flip else [])
     return VideoClipDataset(d.store, open_store(d.store).split(d.protocol, d.train_part), mods,
                             train_sampler(d, length), Compose(steps), seed=cfg.run.seed, diff_frames=DIFF_FRAMES,
-                            stack=stack, modality_offset=d.modality_offset)  # fmt: skip
+                            stack=stack, modality_offset=d.modality_offset,
+                            multilabel=cfg.model.multilabel)  # fmt: skip
 
 
 def make_test_set(cfg: MMLConfig, modalities: tuple[str, ...] | None = None) -> VideoClipDataset:
@@ -259,7 +301,7 @@ def make_test_set(cfg: MMLConfig, modalities: tuple[str, ...] | None = None) -> 
     sampler = AppendixViews(d.segments, uniform, dense, d.dense_tau, length)
     view = Compose([Resize(short=d.test_size), CentreCrop(d.test_size)]) if d.test_size else CentreCrop(d.crop)
     return VideoClipDataset(d.store, open_store(d.store).split(d.protocol, d.test_part), mods, sampler, view,
-                            seed=cfg.run.seed, diff_frames=DIFF_FRAMES, stack=stack)
+                            seed=cfg.run.seed, diff_frames=DIFF_FRAMES, stack=stack, multilabel=cfg.model.multilabel)
 
 
 # ---------------------------------------------------------------------- models

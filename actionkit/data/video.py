@@ -31,6 +31,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from actionkit.data.frame_reader import decode_frames
+from actionkit.data.multilabel import is_multilabel, multi_hot
 from actionkit.data.video_transforms import Clip, to_tensor_layout
 from actionkit.store.reader import Store, open_store
 from actionkit.video.rgbdiff import RGBDifference, decode_rgbdiff
@@ -54,6 +55,8 @@ class VideoClipDataset(Dataset):
             channels, ``[x0, y0, x1, y1, ...]``); use with a sampler taking L frames per
             position (``length=L``). The other modalities then read the first frame of each
             group of L, so every modality stays aligned (MML trains rgb with stacked flow).
+        multilabel: Items' ``label`` is the multi-hot float32 ``[classes]`` vector of a
+            multi-label store (:mod:`actionkit.data.multilabel`) instead of one class.
         modality_offset: MML's xi (section 2.3): when some modality has fewer frames than
             another (flow, a stored RGB difference), indices are drawn over the fewer and
             the modalities with all frames read them shifted by ``xi ~ U{0..N-n}``, drawn per
@@ -70,7 +73,8 @@ class VideoClipDataset(Dataset):
 
     def __init__(self, store: str | Path, indices: np.ndarray, modalities: tuple[str, ...], sampler: Callable,
                  transform: Callable | None = None, *, seed: int = 0, stats: dict | None = None,
-                 diff_frames: int = 6, stack: dict[str, int] | None = None, modality_offset: bool = False):
+                 diff_frames: int = 6, stack: dict[str, int] | None = None, modality_offset: bool = False,
+                 multilabel: bool = False):
         self.path = Path(store)
         self.indices = np.asarray(indices, dtype=np.int64)
         self.modalities = tuple(modalities)
@@ -81,6 +85,7 @@ class VideoClipDataset(Dataset):
         self.stats = stats
         self.diff_frames = diff_frames
         self.modality_offset = modality_offset
+        self.multilabel = multilabel
         self.stack = dict(stack or {})
         if len(set(self.stack.values())) > 1:
             raise ValueError(f"stacked modalities must share one group length, got {self.stack}")
@@ -88,6 +93,9 @@ class VideoClipDataset(Dataset):
         self._store: Store | None = None
         streams = set(self.store.stream_names)
         self.sources = {mod: source_stream(mod, streams, self.path) for mod in self.modalities}
+        if multilabel and not is_multilabel(self.store.samples):
+            raise KeyError(f"{self.path}: one label per sample (no labels_0 field); multi-label training needs a "
+                           f"multi-label store (docs/store.md, 'Multi-label stores')")
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_store": None}
@@ -189,7 +197,9 @@ class VideoClipDataset(Dataset):
             inputs = {m: torch.from_numpy(x) for m, x in outputs[0].items()}
         else:
             inputs = {m: torch.from_numpy(np.stack([o[m] for o in outputs])) for m in outputs[0]}
-        return {"inputs": inputs, "label": int(self.store.samples["label"][index]), "index": index}
+        label = (torch.from_numpy(multi_hot(self.store.samples, index, len(self.store.classes))) if self.multilabel
+                 else int(self.store.samples["label"][index]))
+        return {"inputs": inputs, "label": label, "index": index}
 
     def to_inputs(self, clip: Clip) -> dict[str, np.ndarray]:
         """Normalised float32 ``[C, K, H, W]`` per modality; RGB difference in [-1, 1], not normalised."""
