@@ -150,11 +150,23 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
                 "train": len(train), "test": len(test)}
     standardize, protocol = kwargs.get("standardize", False), enc.recipe.linear
     epochs = kwargs.get("epochs") or protocol.epochs
+    views = None
+    if protocol.train_view == "train":  # the reference's training crops, redrawn every epoch
+        augmented = enc.recipe.dataset(Path(cfg.data.store), cfg.data.protocol, cfg.data.train_part, train=True)
+
+        def views(epoch: int) -> torch.Tensor:
+            augmented.set_epoch(epoch)
+            return extract_features(enc.encoder, augmented, device, key=key)[0]
+
+        tx = views(0)
+    elif protocol.train_view != "test":
+        raise ValueError(f"linear protocol train_view must be test or train, got {protocol.train_view!r}")
     result = linear_probe(tx, ty, vx, vy, train.num_classes, epochs=epochs, lr=protocol.lr,
                           milestones=protocol.milestones, seed=cfg.run.seed, standardize=standardize,
-                          optimizer=protocol.optimizer, weight_decay=protocol.weight_decay)  # fmt: skip
+                          optimizer=protocol.optimizer, weight_decay=protocol.weight_decay,
+                          train_views=views)  # fmt: skip
     return {**result, "epochs": epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
-            "standardize": standardize, "train": len(train), "test": len(test)}
+            "train_view": protocol.train_view, "standardize": standardize, "train": len(train), "test": len(test)}
 
 
 def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,

@@ -55,7 +55,7 @@ from actionkit.sources.registry import default_store
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
 from actionkit.trainers.distributed import all_gather_cat
-from actionkit.trainers.method import EncoderRecipe, Method
+from actionkit.trainers.method import EncoderRecipe, LinearProtocol, Method
 from actionkit.trainers.supervised import AugmentConfig, ModelConfig, SupervisedConfig
 
 MODALITIES = ("joint", "motion", "bone")
@@ -153,11 +153,21 @@ class ViewConfig:
             (whose augmentations the paper adopts, section 4.1.2) and the CMD reference's
             ``l_ratio`` do.
         crop_max: Upper end.
+        probe_view: What ``eval linear`` trains its classifier on: ``train``, features of
+            a random crop U[crop_min, crop_max] resized, redrawn every epoch, as the CMD
+            reference's linear evaluation (its downstream feeder crops ``l_ratio``
+            U[0.1, 1]); ``test``, the test view's features extracted once (faster; the
+            paper does not say).
+        downstream_spatial: The ``finetune`` / ``semi`` / ``transfer`` view: False, the
+            crop-resize alone, as the CMD reference's downstream feeder; True, the
+            pre-training view (plus shear or joint corruption).
     """
 
     normalization: str = "agcn"
     crop_min: float = 0.1
     crop_max: float = 1.0
+    probe_view: str = "train"
+    downstream_spatial: bool = False
 
 
 @dataclass
@@ -568,7 +578,9 @@ def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> Encod
     """How ``actionkit eval`` rebuilds one modality's query encoder of an I2MD run.
 
     Features and test samples use the test view (the centre 95% resized to the
-    pre-training length); finetuning uses the training view and the paper's protocol
+    pre-training length); the linear classifier trains on random crops redrawn every
+    epoch (``augment.probe_view``); finetuning uses the crop-resize (``augment.downstream_spatial``)
+    and the paper's protocol
     (SGD lr 0.01, 80 epochs, x0.1 at epochs 50 and 70; section 4.3.3); transfer the same
     with one drop, at epoch 50 (section 4.3.5).
     """
@@ -594,6 +606,8 @@ def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> Encod
         derived=None if modality == "joint" else modality,
         normalization=cfg.augment.normalization,
         test_transform=cmd_test_view(frames),
-        train_transform=CMDView(frames, (cfg.augment.crop_min, cfg.augment.crop_max)),
+        train_transform=CMDView(frames, (cfg.augment.crop_min, cfg.augment.crop_max),
+                                spatial=cfg.augment.downstream_spatial),
         finetune=finetune,
+        linear=LinearProtocol(train_view=cfg.augment.probe_view),
     )

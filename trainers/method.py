@@ -65,6 +65,10 @@ class LinearProtocol:
         optimizer: ``sgd`` (momentum 0.9) or ``adam``.
         milestones: Epochs at which the rate is multiplied by 0.1.
         weight_decay: L2 penalty of the classifier.
+        train_view: What the classifier trains on: ``test``, features of the test view,
+            extracted once; ``train``, features of the recipe's training view redrawn
+            every epoch (the CMD / ISC reference trains its linear classifier on random
+            temporal crops, ``l_ratio`` U[0.1, 1], a new one each epoch).
     """
 
     epochs: int = 80
@@ -72,6 +76,7 @@ class LinearProtocol:
     optimizer: str = "sgd"
     milestones: tuple[int, ...] = (50, 70)
     weight_decay: float = 0.0
+    train_view: str = "test"
 
     def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
         """The protocol's optimiser over ``params``."""

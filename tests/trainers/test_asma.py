@@ -170,7 +170,7 @@ def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store,
     results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, standardize=True))
     assert path.name == "linear-aligned-standardized.json" and results["standardize"] is True
     assert results["alignment"].endswith("aligned-standardized.pt")
-    with pytest.raises(ValueError, match="--align is a linear protocol"):
+    with pytest.raises(ValueError, match="--align fuses both encoders: use it with linear"):
         run_protocol("knn", run, cpu, EvalOptions(align=True))
-    with pytest.raises(ValueError, match="--align is a linear protocol"):
+    with pytest.raises(ValueError, match="--align fuses both encoders: use it with linear"):
         run_protocol("linear", run, cpu, EvalOptions(align=True, modality="phi"))
