@@ -325,6 +325,7 @@ PRESETS: dict[str, Callable[[], ASMaConfig]] = {
     "ntu60-xview": lambda: _preset("ntu60", "xview"),
     "ntu120-xsub": lambda: _preset("ntu120", "xsub"),
     "ntu120-xset": lambda: _preset("ntu120", "xset"),
+    "pkummd1-xsub": lambda: _preset("pkummd1", "xsub"),  # section 4: pre-trained on PKU-MMD Part I
     "pkummd2-xsub": lambda: _preset("pkummd2", "xsub"),
     "nwucla-xview-cpu": _nwucla_cpu,
 }

@@ -36,7 +36,7 @@ I2MD = [
     *[(p, "augment.crop_max", 1.0, "I2MD 4.1.2: ISC's augmentations (temporal crop U[0.1, 1])") for p in I2MD_ALL],
 ]
 
-ASMA_ALL = ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset", "pkummd2-xsub")
+ASMA_ALL = ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset", "pkummd1-xsub", "pkummd2-xsub")
 ASMA = [
     *[(p, "optim.name", "adam", "ASMa 4, Implementation Details: Adam") for p in ASMA_ALL],
     *[(p, "optim.schedule", "cosine", "ASMa 4, Implementation Details: CosineAnnealing") for p in ASMA_ALL],
@@ -50,6 +50,7 @@ ASMA = [
     *[(p, "model.lambd", 2e-4, "ASMa 4: lambda = 2e-4") for p in ASMA_ALL],
     *[(p, "model.proj_dim", 6144, "ASMa 4: projected to a 6144-dimensional space") for p in ASMA_ALL],
     *[(p, "model.backbone", "stgcn16", "ASMa 4: ST-GCN with 16 hidden channels, 256-d output") for p in ASMA_ALL],
+    *[(p, "augment.recipe", "asma", "ASMa 3.1: T = crop, rotation, flip; masked views") for p in ASMA_ALL],
 ]
 
 DISTILL = [
