@@ -364,19 +364,23 @@ def build(cfg: MMLConfig) -> tuple[MML, VideoClipDataset, VideoClipDataset]:
 
 
 # ---------------------------------------------------------------------- the three-stage pipeline
-def run_pipeline(cfg: MMLConfig, out: Path) -> dict[str, Any]:
+def run_pipeline(cfg: MMLConfig, out: Path, train: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """Fig. 1: two ``ce`` RGB runs, one ``ml`` run of two RGB models from them, then the ``mml`` run.
 
     ``cfg.model.modalities`` are the final stage's; ``cfg.model.init`` is the ImageNet file of
     the ``ce`` runs (or empty: from scratch). The ``mml`` run's model i starts from the ``ml``
     run's model i (the third and later from its last: two ML models, as Fig. 1 has). Runs go
-    to ``out/ce0``, ``out/ce1``, ``out/ml``, ``out/mml``. A stage that stops early (SIGTERM, ``run.max_steps``) stops
-    the pipeline, so that no later stage starts from unfinished weights; running the same
+    to ``out/ce0``, ``out/ce1``, ``out/ml``, ``out/mml``. A stage that stops early (SIGTERM,
+    ``run.max_steps``) stops the pipeline, so that no later stage starts from unfinished weights; running the same
     command again skips the stages that have a summary and resumes the stopped one from its
     checkpoint.
-    """
-    from actionkit.trainers.registry import train
 
+    Args:
+        cfg: The final stage's settings (with ``pipeline`` true).
+        out: The pipeline's folder.
+        train: The registry's ``train(method, config, out=..., resume=...)``, passed in by
+            the registry so that this module does not import the registry that imports it.
+    """
     final = tuple(cfg.model.modalities)
     plan = [("ce0", "ce", ("rgb",), cfg.model.init, cfg.run.seed),
             ("ce1", "ce", ("rgb",), cfg.model.init, cfg.run.seed + 1),

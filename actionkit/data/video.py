@@ -33,6 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from actionkit.data.frame_reader import decode_frames
 from actionkit.data.multilabel import is_multilabel, multi_hot
 from actionkit.data.video_transforms import Clip, to_tensor_layout
+from actionkit.extras import require
 from actionkit.store.reader import Store, open_store
 from actionkit.video.rgbdiff import RGBDifference, decode_rgbdiff
 
@@ -267,9 +268,7 @@ def stack_stored_rgbdiff(levels: np.ndarray, diff_frames: int) -> np.ndarray:
 
 
 def _pin_opencv(worker_id: int) -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
+    require("cv2", "video").setNumThreads(1)
 
 
 def video_loader(dataset: VideoClipDataset, batch_size: int, *, shuffle: bool, workers: int = 0,
