@@ -118,11 +118,9 @@ def load_teacher(cfg: TeacherConfig) -> tuple[AlignedTeacher, dict[str, Any]]:
     encoders = [asma.encoder_recipe(ckpt["config"], name).build_encoder(store, ckpt["model"], cfg.run)
                 for name in ("theta", "phi")]  # fmt: skip
     if cfg.finetuned:
-        from actionkit.trainers.evaluation import RunEncoder, load_finetuned
-
-        encoders = [load_finetuned(RunEncoder(e, asma.encoder_recipe(ckpt["config"], name), Path(cfg.run)),
-                                   None if name == "theta" else name).encoder
-                    for e, name in zip(encoders, ("theta", "phi"))]  # fmt: skip
+        encoders = [asma.encoder_recipe(ckpt["config"], name).build_finetuned(store, Path(cfg.run),
+                                                                              None if name == "theta" else name)
+                    for name in ("theta", "phi")]  # fmt: skip
     saved = torch.load(path, map_location="cpu", weights_only=True)
     alignment = FeatureAlignment(saved["dim"], saved["num_classes"], num_heads=saved["num_heads"])
     alignment.load_state_dict(saved["state_dict"])

@@ -39,7 +39,7 @@ from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
-from actionkit.trainers.method import EncoderRecipe
+from actionkit.trainers.method import EncoderRecipe, finetuned_path
 from actionkit.trainers.probe import alignment_path, linear_probe, train_alignment
 from actionkit.trainers.registry import METHODS, get_method
 from actionkit.trainers.supervised import Supervised, SupervisedConfig
@@ -222,28 +222,10 @@ def _load_aligned_pair(run: Path, random_init: bool, modality: str) -> RunEncode
                          f"(an asma run): {exc}") from None  # fmt: skip
 
 
-def finetuned_path(run: Path, modality: str | None = None) -> Path:
-    """The run folder of ``eval finetune RUN [--modality M]``."""
-    return Path(run) / "eval" / ("finetune" + (f"-{modality}" if modality else ""))
-
-
 def load_finetuned(enc: RunEncoder, modality: str | None) -> RunEncoder:
-    """``enc`` with the weights ``eval finetune`` left in its encoder (for ASMa's combined fine-tuning).
-
-    Raises:
-        FileNotFoundError: that encoder was not fine-tuned yet (says the command).
-    """
-    folder = finetuned_path(enc.run, modality)
-    ckpt_file = folder / "checkpoints" / "last.pt"
-    if not ckpt_file.is_file():
-        flag = f" --modality {modality}" if modality else ""
-        raise FileNotFoundError(f"{folder}: no fine-tuned encoder; run `actionkit eval finetune {enc.run}{flag}` "
-                                f"first (the combined fine-tuning aligns the two fine-tuned encoders)")
-    state = load_checkpoint(ckpt_file)["model"]
-    prefix = enc.recipe.state_prefix
-    tuned = {prefix + k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
-    encoder = enc.recipe.build_encoder(open_store(enc.config.data.store), tuned, str(ckpt_file))
-    return RunEncoder(encoder, enc.recipe, enc.run)
+    """``enc`` with the weights ``eval finetune`` left in its encoder (for ASMa's combined fine-tuning)."""
+    store = open_store(enc.config.data.store)
+    return RunEncoder(enc.recipe.build_finetuned(store, enc.run, modality), enc.recipe, enc.run)
 
 
 def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = False,

@@ -18,6 +18,7 @@ from torch import nn
 from actionkit.data import Normalize, SkeletonDataset
 from actionkit.models import build_backbone
 from actionkit.store.reader import Store
+from actionkit.trainers.checkpoint import load_checkpoint
 
 
 class Method(nn.Module):
@@ -159,6 +160,22 @@ class EncoderRecipe:
                              f"{str(exc).splitlines()[0]}") from None
         return encoder
 
+    def build_finetuned(self, store: Store, run: Path, modality: str | None = None) -> nn.Module:
+        """The encoder as ``actionkit eval finetune RUN [--modality M]`` left it.
+
+        Raises:
+            FileNotFoundError: that encoder was not fine-tuned yet (says the command).
+        """
+        folder = finetuned_path(run, modality)
+        ckpt_file = folder / "checkpoints" / "last.pt"
+        if not ckpt_file.is_file():
+            flag = f" --modality {modality}" if modality else ""
+            raise FileNotFoundError(f"{folder}: no fine-tuned encoder; run `actionkit eval finetune {run}{flag}` "
+                                    f"first (the combined fine-tuning aligns the two fine-tuned encoders)")
+        state = load_checkpoint(ckpt_file)["model"]  # the Supervised method: backbone.*, head.*
+        tuned = {self.state_prefix + k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+        return self.build_encoder(store, tuned, str(ckpt_file))
+
     def dataset(self, store: Path, protocol: str, part: str, train: bool, seed: int | None = None) -> SkeletonDataset:
         """One split part fed as the recipe says (training or test transform).
 
@@ -170,3 +187,8 @@ class EncoderRecipe:
                                transform=self.train_transform if train else self.test_transform,
                                streams_out=streams, seed=self.finetune.run.seed if seed is None else seed,
                                pre_transform=norm)  # fmt: skip
+
+
+def finetuned_path(run: Path, modality: str | None = None) -> Path:
+    """The run folder of ``actionkit eval finetune RUN [--modality M]``."""
+    return Path(run) / "eval" / ("finetune" + (f"-{modality}" if modality else ""))

@@ -78,7 +78,8 @@ def test_the_teacher_must_be_an_asma_run_with_an_alignment(store, tmp_path):
 
 def test_combined_finetuning_and_the_finetuned_teacher(teacher_run, tmp_path):
     """Section 4: the alignment module on the two fine-tuned encoders (50 epochs, lr 1e-4); 5.4: the FT teacher."""
-    from actionkit.trainers.evaluation import finetuned_path, load_encoder
+    from actionkit.trainers.evaluation import load_encoder
+    from actionkit.trainers.method import finetuned_path
     from actionkit.trainers.probe import alignment_path
 
     cpu = Context(0, 1, 0, torch.device("cpu"))

@@ -337,6 +337,8 @@ def test_linear_probe_trains_on_crops_redrawn_every_epoch_and_finetune_crops_onl
     enc = load_encoder(tmp_path / "run")
     assert enc.recipe.linear.train_view == "train" and not enc.recipe.train_transform.spatial
     assert enc.recipe.train_transform.crop.ratio == (0.1, 1.0)
+    # I2MD 4.3.3 / 4.3.5: finetune drops the lr at 50 and 70, transfer once, at 50.
+    assert enc.recipe.finetune.optim.milestones == (50, 70) and enc.recipe.transfer.optim.milestones == (50,)
     train_set = enc.recipe.dataset(store, "xsub", "train", train=True)
     train_set.set_epoch(0)
     first = train_set[0]["x"]

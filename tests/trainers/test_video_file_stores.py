@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from actionkit import open_store
 from actionkit.cli.main import app
 from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import run_test_protocol
 from actionkit.trainers.registry import resolve_config, train
-from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
