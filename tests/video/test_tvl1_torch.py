@@ -25,7 +25,7 @@ def smooth_image(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 def real_grey(clip: str, indices: list[int], width: int, height: int) -> np.ndarray:
     """Frames of a genuine clip, resized and greyed as the prepare pipeline does: uint8 ``[T, H, W]``."""
-    from actionkit.video.decode import read_frames
+    from actionkit.codecs.video import read_frames
     from actionkit.video.images import resize_to, rgb_to_grey
 
     frames = read_frames(real_path("videos", clip), indices, backend="pyav")
