@@ -80,9 +80,9 @@ else
     section "2. skeleton backbones, train step" "$python" benchmarks/train_step.py --device "$device" \
         --frames 64 --batch 64 --steps 10 --variants fp32,bf16,bf16+cl,bf16+compile
     section "3. video backbones, train step" "$python" benchmarks/video_backbones.py --device "$device" \
-        --batch 16 --steps 5 --warmup 2 --variants fp32,bf16,bf16+cl
+        --batch 16 --steps 3 --warmup 1 --variants fp32,bf16,bf16+cl
     section "3b. video backbones, compiled (one row per architecture)" "$python" benchmarks/video_backbones.py \
-        --device "$device" --batch 16 --steps 5 --warmup 2 --only "dmcl rgb,mml flow,cmpl primary" \
+        --device "$device" --batch 16 --steps 3 --warmup 2 --only "dmcl rgb,mml flow,cmpl primary" \
         --variants bf16+cl+compile
     section "4. I2MD BiGRU vs the reference loop" "$python" benchmarks/pretrain_i2md.py --device "$device" \
         --frames 64 --batch 64 --steps 5 --no-memory
