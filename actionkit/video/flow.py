@@ -137,7 +137,11 @@ class TVL1(FlowEstimator):
         if prev.dtype != np.uint8 or nxt.dtype != np.uint8 or prev.ndim != 2 or prev.shape != nxt.shape:
             raise ValueError(f"TV-L1 needs two uint8 grey [H, W] frames of one size, got {prev.dtype} "
                              f"{prev.shape} and {nxt.dtype} {nxt.shape}")
-        return self._opencv().calc(prev, nxt, None)
+        impl = self._opencv()
+        # OpenCV lowers the object's own scale count for good when a frame is too small for
+        # it (fewer than 16 px at the coarsest level); restoring it keeps calls independent.
+        impl.setScalesNumber(self.nscales)
+        return impl.calc(prev, nxt, None)
 
 
 FLOW_ESTIMATORS: dict[str, Callable[..., FlowEstimator]] = {"tvl1": TVL1}

@@ -74,6 +74,16 @@ def test_estimator_refuses_colour_or_mismatched_frames():
         TVL1()(grey, grey[:-1])
 
 
+def test_a_small_frame_does_not_change_later_calls():
+    # OpenCV's object lowers its scale count after a frame too small for five levels.
+    tvl1 = TVL1()
+    tiny = crop(texture(), 0, 0)[:24, :24]
+    tvl1(tiny, tiny)
+    prev, nxt = crop(texture(seed=5), 10, 10), crop(texture(seed=5), 11, 8)
+    np.testing.assert_array_equal(tvl1(prev, nxt), TVL1()(prev, nxt))
+    assert tvl1._opencv().getScalesNumber() == 5
+
+
 def test_pickled_estimator_makes_its_own_opencv_object():
     tvl1 = TVL1(warps=3)
     tvl1(crop(texture(), 0, 0), crop(texture(), 0, 1))
