@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import numpy as np
 import pytest
 import torch
 from ranks import run_two_ranks
 
+from actionkit.trainers import dmcl, engine
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.sampler import ResumableSampler
 from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
@@ -81,20 +82,48 @@ def test_resume_is_exact(video_store, tmp_path):
         assert torch.equal(a[k], b[k]), k
 
 
+DDP_SETS = ["model.width=0.125", "model.dropout=0", "data.crop=24", "data.max_shift=2", "data.segments=4",
+            "data.batch_size=4", "data.eval_batch_size=4", "data.workers=0", "data.test_clips=1", "run.epochs=1",
+            "run.device=cpu"]  # fmt: skip
 DDP_SCRIPT = """
 import sys, torch
 from actionkit.trainers.registry import resolve_config, train
-sets = ["model.width=0.125", "data.crop=24", "data.max_shift=2", "data.segments=4", "data.batch_size=4",
-        "data.eval_batch_size=4", "data.workers=0", "data.test_clips=1", "run.epochs=1", "run.device=cpu"]
+from actionkit.trainers.sampler import ResumableSampler
+sets = sys.argv[3].split()
 summary = train("dmcl", resolve_config("dmcl", "motion-cpu", sets, sys.argv[1]), out=sys.argv[2])
 print("summary", summary)
 """
 
 
-def test_two_process_cpu_ddp(video_store, tmp_path):
+class RankBatches(ResumableSampler):
+    """One process's order holding, step by step, rank 0's micro-batch of 2 and then rank 1's."""
+
+    def epoch_indices(self) -> np.ndarray:
+        ranks = []
+        for rank in (0, 1):
+            sampler = ResumableSampler(self.n, self.shuffle, self.seed, rank, 2, self.repeat)
+            sampler.set_epoch(self.epoch)
+            ranks.append(sampler.epoch_indices())
+        steps = len(ranks[0]) // 2
+        return np.concatenate([np.concatenate([r[2 * s:2 * s + 2] for r in ranks]) for s in range(steps)])
+
+
+def test_two_process_cpu_ddp_matches_one_process(video_store, tmp_path, monkeypatch):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
-    run_two_ranks(script, str(video_store), str(tmp_path / "ddp"))
-    ckpt = load_checkpoint(tmp_path / "ddp")
-    assert ckpt["state"]["epoch"] == 1 and ckpt["state"]["step"] == 2  # 8 training videos, batch 4 (2 per rank)
-    assert Path(tmp_path / "ddp" / "summary.json").exists()
+    run_two_ranks(script, str(video_store), str(tmp_path / "ddp"), " ".join(DDP_SETS))
+    ddp = load_checkpoint(tmp_path / "ddp")
+    assert ddp["state"]["epoch"] == 1 and ddp["state"]["step"] == 2  # 8 training videos, batch 4 (2 per rank)
+    assert (tmp_path / "ddp" / "summary.json").exists()
+    # One process, two micro-batches of 2 per step (gradients averaged, as DDP averages the
+    # ranks'), each the one a rank saw: batch norm sees the same samples, so the weights match.
+    monkeypatch.setattr(engine, "ResumableSampler", RankBatches)
+    train("dmcl", resolve_config("dmcl", "motion-cpu", [*DDP_SETS, "run.grad_accum=2"], str(video_store)),
+          out=tmp_path / "one")  # fmt: skip
+    one = load_checkpoint(tmp_path / "one")
+    assert one["state"]["step"] == 2
+    fresh = dmcl.build(resolve_config("dmcl", "motion-cpu", DDP_SETS, str(video_store)))[0]
+    params = [name for name, _ in fresh.named_parameters()]  # running statistics are rank 0's alone under DDP
+    for name in params:
+        torch.testing.assert_close(ddp["model"][name], one["model"][name], rtol=1e-4, atol=1e-5)
+    assert any(not torch.equal(ddp["model"][n], fresh.state_dict()[n]) for n in params), "the runs did not train"

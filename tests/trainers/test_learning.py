@@ -10,6 +10,8 @@ their initialisation). The margins were checked against deliberately broken loss
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from learning import (
@@ -21,7 +23,7 @@ from learning import (
 )
 
 from actionkit.data import collate, derive_streams
-from actionkit.trainers import i2md
+from actionkit.trainers import asma, i2md
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.registry import resolve_config, train
 
@@ -91,3 +93,33 @@ def test_moco_learns_to_identify_a_sample_across_its_views(skeletons, tmp_path):
     print(f"moco view rank: learned {learned:.2f}, initialisation {initial:.2f}")
     # Measured: 8.04 learned, 12.08 at initialisation.
     assert learned <= initial - 2.5 and learned <= 9.5
+
+
+ASMA_TINY = ["model.channels=8,8,16", "model.strides=1,2,1", "model.proj_hidden=32", "model.proj_dim=32",
+             "masking.joints=3", "masking.frames=2", "data.protocol=xsub", "data.frames=8", "data.batch_size=4",
+             "data.workers=0", "run.epochs=10", "optim.warmup_epochs=0", "optim.schedule=constant", "optim.lr=0.003",
+             "run.device=cpu"]  # fmt: skip
+
+
+def asma_view_rank(store, state) -> float:
+    """Mean view rank between the anchor and each encoder's two masked views, projected, on the test side."""
+    method, views, _ = asma.build(resolve_config("asma", None, [*ASMA_TINY, "data.train_part=test"], str(store)))
+    if state is not None:
+        method.load_state_dict(state)
+    method.train()
+    anchor, *masked = collate([views[i] for i in range(len(views))])["x"]
+    torch.manual_seed(0)
+    ranks = [view_rank(functools.partial(method.project, name), anchor, masked[i])
+             for name, pair in (("theta", (0, 1)), ("phi", (2, 3))) for i in pair]  # fmt: skip
+    return sum(ranks) / len(ranks)
+
+
+def test_asma_learns_to_identify_a_sample_across_its_masked_views(skeletons, tmp_path):
+    store = skeletons[0]
+    with one_thread():
+        train("asma", resolve_config("asma", None, ASMA_TINY, str(store)), out=tmp_path)
+        learned = asma_view_rank(store, load_checkpoint(tmp_path)["model"])
+        initial = asma_view_rank(store, None)
+    print(f"asma view rank: learned {learned:.2f}, initialisation {initial:.2f}")
+    # Measured: 5.9 learned, 8.7 at initialisation (mean of the four masked views).
+    assert learned <= initial - 1.5
