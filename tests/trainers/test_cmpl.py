@@ -6,23 +6,20 @@ import json
 
 import pytest
 import torch
+from videotiny import tiny_config
 
 from actionkit import open_store
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.cmpl import split_labelled
 from actionkit.trainers.distributed import Context
-from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.registry import train
 from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
 
 def tiny(store, *extra, scheme=None):
-    sets = ["model.primary_width=0.125", "model.aux_width=0.0625", "data.crop=24", "data.test_size=24",
-            "data.primary_frames=4", "data.primary_stride=2", "data.aux_frames=8", "data.aux_stride=1",
-            "data.labeled_per_class=1", "data.mu=2", "data.batch_size=2", "data.eval_batch_size=4", "data.workers=0",
-            "data.test_clips=2", "run.epochs=1", "run.log_every=1", "optim.warmup_epochs=0", "loss.tau=0.2"]
-    return resolve_config("cmpl", "motion-cpu", [*sets, *extra], str(store), variant=scheme)
+    return tiny_config("cmpl", store, *extra, variant=scheme)
 
 
 def test_labelled_subset_is_balanced_written_and_the_rest_unlabelled(video_store, tmp_path):
@@ -35,7 +32,6 @@ def test_labelled_subset_is_balanced_written_and_the_rest_unlabelled(video_store
     other = tiny(video_store, "data.subset_seed=1")
     assert set(split_labelled(other)[0]) != set(labelled) or len(train_part) == 4
     summary = train("cmpl", cfg, out=tmp_path / "run")
-    assert 0.0 <= summary["acc_primary"] <= 1.0
     written = json.loads((tmp_path / "run" / "labelled.json").read_text())
     assert written["indices"] == [int(i) for i in labelled]
     log = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
@@ -64,13 +60,3 @@ def test_lambda_follows_the_labelled_fraction(video_store):
     assert build(tiny(video_store, "loss.lam=3"))[0].lam == 3.0
     with pytest.raises(KeyError, match="variants: cross, fixmatch"):
         tiny(video_store, scheme="meanteacher")
-
-
-def test_resume_is_exact(video_store, tmp_path):
-    extra = ("run.epochs=2", "run.eval_every=5")
-    train("cmpl", tiny(video_store, *extra), out=tmp_path / "full")
-    assert train("cmpl", tiny(video_store, *extra, "run.max_steps=1"), out=tmp_path / "part")["interrupted"]
-    train("cmpl", None, resume=tmp_path / "part")
-    a, b = (load_checkpoint(tmp_path / n)["model"] for n in ("full", "part"))
-    for k in a:
-        assert torch.equal(a[k], b[k]), k

@@ -7,6 +7,7 @@ import itertools
 import json
 from pathlib import Path
 
+import byhand
 import pytest
 import torch
 from ranks import run_two_ranks
@@ -324,6 +325,7 @@ def test_variants_resolve(store):
 def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
     from actionkit.trainers.distributed import Context
     from actionkit.trainers.evaluation import EvalOptions, load_encoder, run_protocol
+    from actionkit.trainers.probe import linear_probe
 
     cpu = Context(0, 1, 0, torch.device("cpu"))
     run = tmp_path / "run"
@@ -331,11 +333,13 @@ def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
     for modality in ("joint", "motion", "bone"):
         results, path = run_protocol("knn", run, cpu, EvalOptions(modality=modality))
         assert path.name == f"knn-{modality}.json" and results["modality"] == modality
-        assert 0.0 <= results["top1"] <= 1.0 and results["test"] > 0
+        assert results["top1"] == pytest.approx(byhand.knn_top1(run, modality)) and results["test"] == 8
     results, _ = run_protocol("linear", run, cpu, EvalOptions(epochs=2))
-    assert results["modality"] == "joint" and 0.0 <= results["top1"] <= 1.0
+    tx, ty, vx, vy = byhand.features(run, "joint")
+    assert results["modality"] == "joint" and results["epochs"] == 2
+    assert results["top1"] == pytest.approx(linear_probe(tx, ty, vx, vy, 60, epochs=2)["top1"])
     results, _ = run_protocol("finetune", run, cpu, EvalOptions(epochs=1, modality="motion"))
-    assert 0.0 <= results["top1"] <= 1.0
+    assert results["top1"] == byhand.finetune_summary(run)["top1"] and results["epochs"] == 1
     # the loaded encoder is the run's query encoder, and a random-init one differs from it
     enc = load_encoder(run, modality="bone")
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=False)["model"]

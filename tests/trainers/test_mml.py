@@ -5,21 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from videotiny import tiny_config
 
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.mml import AppendixViews, parse_views
-from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.registry import train
 from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
 
 def tiny(store, *extra, stage=None, modalities=None):
-    sets = ["model.width=0.0625", "data.crop=24", "data.segments=2", "data.batch_size=4", "data.eval_batch_size=4",
-            "data.workers=0", "run.epochs=1", "run.eval_every=1", "run.log_every=1", "optim.warmup_epochs=0",
-            "data.test_views=uniform1+dense1"]
-    return resolve_config("mml", "motion-cpu", [*sets, *extra], str(store), variant=stage, modalities=modalities)
+    return tiny_config("mml", store, *extra, variant=stage, modalities=modalities)
 
 
 def test_stage_ce_then_ml_then_mml_with_adapted_first_conv(video_store, tmp_path):
@@ -80,16 +78,6 @@ def test_pipeline_stops_at_an_interrupted_stage_and_continues(video_store, tmp_p
     assert again["ce0_summary"]["steps"] == load_checkpoint(tmp_path / "p" / "ce1")["state"]["step"]
     for name in again["stages"]:
         assert (tmp_path / "p" / name / "summary.json").exists()
-
-
-def test_resume_is_exact(video_store, tmp_path):
-    extra = ("run.epochs=2", "run.eval_every=5")
-    train("mml", tiny(video_store, *extra, stage="mml"), out=tmp_path / "full")
-    assert train("mml", tiny(video_store, *extra, "run.max_steps=1", stage="mml"), out=tmp_path / "part")["interrupted"]
-    train("mml", None, resume=tmp_path / "part")
-    a, b = (load_checkpoint(tmp_path / n)["model"] for n in ("full", "part"))
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
 
 
 def test_test_views_follow_appendix_1():
