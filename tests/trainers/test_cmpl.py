@@ -9,8 +9,9 @@ import torch
 from videotiny import tiny_config
 
 from actionkit import open_store
+from actionkit.data import collate
 from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.cmpl import split_labelled
+from actionkit.trainers.cmpl import build, split_labelled
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.registry import train
 from actionkit.trainers.video_eval import run_test_protocol
@@ -52,9 +53,58 @@ def test_every_scheme_trains(video_store, tmp_path, scheme):
     assert has_aux == (scheme not in ("fixmatch", "supervised"))
 
 
-def test_lambda_follows_the_labelled_fraction(video_store):
-    from actionkit.trainers.cmpl import build
+def table_a1(scheme: str, p_f: torch.Tensor, p_a: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Appendix Table A1 for one unlabelled sample: the pseudo-label sources (l_F, l_A) from weak-view probabilities."""
+    conf_f, conf_a = bool(p_f.max() >= tau), bool(p_a.max() >= tau)
+    if scheme == "cross":
+        return p_a, p_f
+    if scheme == "fixmatch":
+        return p_f, p_a
+    if scheme == "self-first":
+        return (p_f if conf_f else p_a), (p_a if conf_a else p_f)
+    if scheme == "opposite-first":
+        return (p_a if conf_a else p_f), (p_f if conf_f else p_a)
+    if scheme == "maximum":
+        both = p_f if p_f.max() >= p_a.max() else p_a
+        return both, both
+    return (p_f + p_a) / 2, (p_f + p_a) / 2  # average
 
+
+@pytest.mark.parametrize("scheme", ["cross", "self-first", "opposite-first", "maximum", "average"])
+def test_loss_is_eq4_5_with_table_a1_from_the_networks_outputs(video_store, scheme):
+    """One batch: sup + lambda * unsup per network, pseudo-labels by Table A1, recomputed sample by sample."""
+    cfg = tiny(video_store, "loss.lam=3", scheme=scheme)
+    method, train_set, _ = build(cfg)
+    batch = collate([train_set[i] for i in range(2)])
+    lab, u = batch["labelled"], batch["unlabelled"]
+    torch.manual_seed(1)  # dropout: the same draws in the same order in every pass
+    logits = {}
+    for k, net in (("primary", method.primary), ("aux", method.aux)):
+        parts = [lab[k], u[f"weak_{k}"].flatten(0, 1), u[f"strong_{k}"].flatten(0, 1)]
+        logits[k] = net(torch.cat(parts)).split([len(p) for p in parts])  # one pass: shared BN statistics
+    p_f, p_a = (torch.softmax(logits[k][1].detach(), dim=1) for k in ("primary", "aux"))
+    # A threshold between the networks' confidences, so that some pseudo-labels pass and some do not.
+    tau = float(torch.cat([p_f, p_a]).max(dim=1).values.median())
+    method.tau = tau
+    torch.manual_seed(1)
+    out = method(batch)
+    sources = [table_a1(scheme, p_f[i], p_a[i], tau) for i in range(len(p_f))]
+    total, masked = 0.0, 0
+    for j, k in enumerate(("primary", "aux")):
+        sup = torch.nn.functional.cross_entropy(logits[k][0], batch["label"])
+        unsup = 0.0
+        for i, src in enumerate(sources):
+            if src[j].max() >= tau:
+                masked += 1
+                unsup = unsup + torch.nn.functional.cross_entropy(logits[k][2][i], src[j].argmax()) / len(sources)
+        torch.testing.assert_close(out[f"sup_{k}"], sup.detach())
+        torch.testing.assert_close(out[f"unsup_{k}"], torch.as_tensor(unsup).detach().float())
+        total = total + sup + 3.0 * unsup
+    torch.testing.assert_close(out["loss"], total)
+    assert masked > 0  # pseudo-labels pass the threshold: the unsupervised terms are exercised
+
+
+def test_lambda_follows_the_labelled_fraction(video_store):
     assert build(tiny(video_store, "data.labeled=0.01"))[0].lam == 5.0
     assert build(tiny(video_store, "data.labeled=0.1"))[0].lam == 2.0
     assert build(tiny(video_store, "loss.lam=3"))[0].lam == 3.0

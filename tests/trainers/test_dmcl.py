@@ -8,6 +8,8 @@ import torch
 from ranks import run_two_ranks
 from videotiny import tiny_config
 
+from actionkit.data import collate
+from actionkit.losses.mcl import mcl_loss
 from actionkit.trainers import dmcl, engine
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
@@ -58,6 +60,27 @@ def test_baseline_strategies_run(video_store, tmp_path, strategy):
     cfg = tiny(video_store, "run.epochs=1", "run.max_steps=1", strategy=strategy)
     assert cfg.loss.strategy == strategy
     assert train("dmcl", cfg, out=tmp_path / strategy)["interrupted"]
+
+
+@pytest.mark.parametrize("strategy", ["dmcl", "independent", "smcl", "cmcl", "random-teacher"])
+def test_loss_is_mcl_loss_of_the_networks_outputs(video_store, strategy):
+    """One batch: the trainer's loss and logs equal mcl_loss (checked against a slow loop) on each network's logits."""
+    cfg = tiny(video_store, "loss.temperature=5", "loss.lam=1", "loss.beta=0.6", strategy=strategy)
+    method, train_set, _ = dmcl.build(cfg)
+    batch = collate([train_set[i] for i in range(4)])
+    torch.manual_seed(2)  # random-teacher draws its teachers from the global generator
+    out = method(batch)
+    torch.manual_seed(2)
+    logits = [method.logits(m, batch["inputs"][m]) for m in method.modalities]
+    ref = mcl_loss(logits, batch["label"], strategy, temperature=5.0, lam=1.0, beta=0.6)
+    torch.testing.assert_close(out["loss"], ref.loss)
+    for i, m in enumerate(method.modalities):
+        torch.testing.assert_close(out[f"ce_{m}"], ref.ce[i].mean())
+        if strategy != "independent":
+            torch.testing.assert_close(out[f"win_{m}"], (ref.winners == i).float().mean())
+    other = mcl_loss(logits, batch["label"], strategy, temperature=2.0, lam=0.5, beta=0.75)
+    if strategy in ("dmcl", "cmcl", "random-teacher"):  # the ones T, lambda or beta enter
+        assert not torch.allclose(out["loss"], other.loss)  # the config's values are the ones used
 
 
 def test_two_modalities_and_bad_settings(video_store, tmp_path):
