@@ -7,9 +7,10 @@ import pytest
 import torch
 from videotiny import tiny_config
 
+from actionkit.data import collate
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
-from actionkit.trainers.mml import AppendixViews, parse_views
+from actionkit.trainers.mml import AppendixViews, build, parse_views
 from actionkit.trainers.registry import train
 from actionkit.trainers.video_eval import run_test_protocol
 
@@ -31,8 +32,6 @@ def test_stage_ce_then_ml_then_mml_with_adapted_first_conv(video_store, tmp_path
     assert {"acc_0_rgb", "acc_1_flow", "acc_2_rgbdiff", "acc_sum"} <= set(summary)
     # The flow and rgbdiff models started from the ml run's second model, their first conv
     # the mean of its RGB filters: check on a fresh build, before any training step.
-    from actionkit.trainers.mml import build
-
     method, _, _ = build(mml)
     src = load_checkpoint(tmp_path / "ml")["model"]
     rgb_conv = src["members.1.backbone.conv1.weight"]
@@ -78,6 +77,32 @@ def test_pipeline_stops_at_an_interrupted_stage_and_continues(video_store, tmp_p
     assert again["ce0_summary"]["steps"] == load_checkpoint(tmp_path / "p" / "ce1")["state"]["step"]
     for name in again["stages"]:
         assert (tmp_path / "p" / name / "summary.json").exists()
+
+
+@pytest.mark.parametrize(("stage", "modalities"), [("ce", None), ("ml", None), ("mml", "rgb,flow,rgbdiff")])
+def test_loss_is_eq4_from_the_models_outputs(video_store, stage, modalities):
+    """One batch: each model's CE plus kl_weight x KL(mean of the others' p || its p), by hand, per stage."""
+    method, train_set, _ = build(tiny(video_store, "model.kl_weight=0.7", stage=stage, modalities=modalities))
+    batch = collate([train_set[i] for i in range(4)])
+    torch.manual_seed(3)  # dropout: the same draws in the same order below
+    out = method(batch)
+    torch.manual_seed(3)
+    logits = [net(batch["inputs"][m]).float() for m, net in zip(method.member_modalities, method.members)]
+    assert len(logits) == {"ce": 1, "ml": 2, "mml": 3}[stage]
+    probs = [torch.softmax(x, dim=1) for x in logits]
+    total = 0.0
+    for i, (name, x) in enumerate(zip(method.names, logits)):
+        ce = -torch.log_softmax(x, dim=1)[torch.arange(len(x)), batch["label"]].mean()
+        kl = torch.zeros(())
+        if len(logits) > 1:
+            q = sum(p for j, p in enumerate(probs) if j != i).detach() / (len(probs) - 1)
+            kl = (q * (q.log() - torch.log_softmax(x, dim=1))).sum(1).mean()
+        torch.testing.assert_close(out[f"task_{name}"], ce.detach())
+        torch.testing.assert_close(out[f"kl_{name}"], kl.detach())
+        total = total + ce + 0.7 * kl
+    torch.testing.assert_close(out["loss"], total)
+    if stage != "ce":
+        assert all(out[f"kl_{n}"] > 0 for n in method.names)  # the models disagree: the KL terms are exercised
 
 
 def test_test_views_follow_appendix_1():
