@@ -13,9 +13,9 @@ from actionkit.losses.mcl import mcl_loss
 from actionkit.trainers import dmcl, engine
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import run_test_protocol
 from actionkit.trainers.registry import resolve_config, train
 from actionkit.trainers.sampler import ResumableSampler
-from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 

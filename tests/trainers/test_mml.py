@@ -10,9 +10,9 @@ from videotiny import tiny_config
 from actionkit.data import collate
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import run_test_protocol
 from actionkit.trainers.mml import AppendixViews, build, parse_views
 from actionkit.trainers.registry import train
-from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
