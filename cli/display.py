@@ -29,8 +29,9 @@ def fail(message: str, code: int = 1) -> None:
     """Print an error paragraph and exit."""
     import typer
 
-    # soft_wrap: a path broken across lines cannot be copied or grepped.
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from actionkit.cli.errors import say
+
+    say(message)
     raise typer.Exit(code)
 
 

@@ -103,3 +103,9 @@ def prepare_command(
     except (FileNotFoundError, PrepareError, StoreError, ValueError) as exc:
         fail(str(exc))
     console.print(prepare_summary(report))
+
+
+def register(app: typer.Typer) -> None:
+    from actionkit.cli.commands import CONTEXT
+
+    app.command("prepare", context_settings=CONTEXT)(prepare_command)

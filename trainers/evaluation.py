@@ -107,7 +107,8 @@ class RunEncoder:
         return self.recipe.finetune
 
 
-def load_encoder(run: Path, random_init: bool = False, modality: str | None = None) -> RunEncoder:
+def load_encoder(run: Path, random_init: bool = False, modality: str | None = None,
+                 store: Path | None = None) -> RunEncoder:
     """The encoder of a run folder's last checkpoint (or a fresh one with ``random_init``).
 
     Args:
@@ -115,6 +116,7 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
         random_init: An untrained encoder of the run's config instead: the baseline.
         modality: Which of a multi-modal run's encoders (``joint``, ``motion``, ``bone``);
             None for the method's default (joint).
+        store: Evaluate on this store instead of the one the run recorded.
 
     Raises:
         FileNotFoundError: no checkpoint in ``run``.
@@ -126,7 +128,10 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
     entry = METHODS.get(method)
     if entry is None or entry.encoder_recipe is None:
         raise ValueError(f"{run}: runs of method {method!r} have no encoder the protocols can evaluate")
-    recipe = entry.encoder_recipe(ckpt["config"], modality)
+    config = ckpt["config"]
+    if store is not None:
+        config = {**config, "data": {**config["data"], "store": str(Path(store).expanduser().resolve())}}
+    recipe = entry.encoder_recipe(config, modality)
     torch.manual_seed(recipe.finetune.run.seed)
     encoder = recipe.build_encoder(open_store(recipe.finetune.data.store), None if random_init else ckpt["model"],
                                    f"{run} ({method})")  # fmt: skip
@@ -195,15 +200,16 @@ class EvalOptions:
     standardize: bool = False
     modality: str | None = None
     align: bool = False
+    store: Path | None = None
 
 
 #: The two encoders the feature-alignment module fuses (ASMa's f_theta and f_phi).
 ALIGNED_ENCODERS = ("theta", "phi")
 
 
-def _load_aligned_pair(run: Path, random_init: bool, modality: str) -> RunEncoder:
+def _load_aligned_pair(run: Path, random_init: bool, modality: str, store: Path | None = None) -> RunEncoder:
     try:
-        return load_encoder(run, random_init=random_init, modality=modality)
+        return load_encoder(run, random_init=random_init, modality=modality, store=store)
     except ValueError as exc:
         raise ValueError(f"--align needs a run with the two encoders {' and '.join(ALIGNED_ENCODERS)} "
                          f"(an asma run): {exc}") from None  # fmt: skip
@@ -224,7 +230,7 @@ def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = 
         ValueError: The run has no f_theta / f_phi pair (only ASMa runs have).
     """
     run, cfg = enc.run, enc.config
-    phi = _load_aligned_pair(run, random_init, ALIGNED_ENCODERS[1])
+    phi = _load_aligned_pair(run, random_init, ALIGNED_ENCODERS[1], Path(cfg.data.store))
     train_set, test_set = _datasets(enc, Path(cfg.data.store), train_aug=False)
     key = enc.recipe.input_key
     (t_theta, t_y), (v_theta, v_y) = (extract_features(enc.encoder, d, device, key=key, per_frame=True)
@@ -303,9 +309,9 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
         raise ValueError("--align is a linear protocol over both encoders: use it with linear, "
                          "without --modality")  # fmt: skip
     if opts.align:
-        enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0])
+        enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0], opts.store)
     else:
-        enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality)
+        enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality, store=opts.store)
     results = PROTOCOLS[protocol](enc, ctx, opts)
     results["encoder"] = "random initialisation" if opts.random_init else str(run)
     results["modality"] = enc.recipe.derived or enc.recipe.stream

@@ -103,7 +103,8 @@ def ensemble_accuracies(probs: dict[str, torch.Tensor], labels: torch.Tensor) ->
 
 
 def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
-             batch_size: int | None = None, workers: int | None = None) -> tuple[dict[str, Any], Path]:
+             batch_size: int | None = None, workers: int | None = None,
+             store: Path | None = None) -> tuple[dict[str, Any], Path]:
     """A run's test protocol on its last checkpoint (``actionkit eval test``); writes ``RUN/results/test*.json``.
 
     Args:
@@ -112,6 +113,7 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
         modalities: Test with these modality networks only (default: all of the run's).
         batch_size: Videos per batch (default: the run's ``data.eval_batch_size``).
         workers: Loader workers (default: the run's).
+        store: Test on this store instead of the one the run recorded.
 
     Returns:
         The results and the file they were written to (``test.json``, or
@@ -130,6 +132,8 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
     if entry.test_set is None:
         raise ValueError(f"{run}: method {ckpt['method']} has no video test protocol; use linear, knn or finetune")
     cfg = from_dict(entry.config, ckpt["config"])
+    if store is not None:
+        cfg.data.store = str(Path(store).expanduser().resolve())
     method, _, _ = entry.build(cfg)
     method.load_state_dict(ckpt["model"])
     trained = tuple(getattr(method, "modalities", ()))

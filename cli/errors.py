@@ -1,0 +1,82 @@
+"""How the command line ends on a failure: one ``error: ...`` line, exit 1 (2 for usage errors).
+
+A traceback is shown only with ``actionkit --debug ...`` or ``ACTIONKIT_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+
+#: click's base of usage and parameter errors (vendored by newer Typers, so found through Typer's own export).
+ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+#: Top-level module of an optional dependency -> the extra that installs it.
+EXTRAS = {"torch": "train", "torchvision": "train", "tensorboard": "train", "cv2": "video", "decord": "video",
+          "av": "video", "matplotlib": "all", "h5py": "all"}
+
+#: Set by ``actionkit --debug``.
+debug = False
+
+
+def debugging() -> bool:
+    return debug or os.environ.get("ACTIONKIT_DEBUG", "").strip().lower() in ("1", "true", "yes")
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """The line for a missing optional dependency (naming the extra to install), or None for another ImportError."""
+    extras = sys.modules.get("actionkit.extras")
+    if extras is not None and any(isinstance(exc, c) for c in vars(extras).values()
+                                  if isinstance(c, type) and issubclass(c, ImportError) and c is not ImportError):
+        return str(exc)  # actionkit's own missing-extra error already names the extra
+    name = (exc.name or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
+    if name in EXTRAS:
+        return f"this command needs {name}: pip install 'actionkit[{EXTRAS[name]}]'"
+    return None
+
+
+def say(message: str) -> None:
+    """``error: message`` on stderr, one paragraph (a path is never broken across lines)."""
+    from rich.markup import escape
+
+    from actionkit.cli.display import err_console
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def run(app: typer.Typer, argv: Sequence[str] | None = None) -> int:
+    """Run the application; return its exit status after printing at most one error line."""
+    try:
+        result: Any = app(args=list(argv) if argv is not None else None, prog_name="actionkit",
+                          standalone_mode=False)
+    except ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None and exc.exit_code == 2 else ""
+        say(exc.format_message() + hint)
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        say("interrupted")
+        return 130
+    except ImportError as exc:
+        if debugging():
+            raise
+        message = missing_extra(exc)
+        if message is None:
+            return _unexpected(exc)
+        say(message)
+        return 1
+    except Exception as exc:  # noqa: BLE001 (the one place that turns any failure into one line)
+        if debugging():
+            raise
+        return _unexpected(exc)
+    return result if isinstance(result, int) else 0
+
+
+def _unexpected(exc: BaseException) -> int:
+    say(f"{type(exc).__name__}: {exc} (the traceback: actionkit --debug ..., or ACTIONKIT_DEBUG=1)")
+    return 1
+
