@@ -211,6 +211,8 @@ def _check_keys(cls: type, data: Any, source: str, prefix: str = "") -> None:
         if dataclasses.is_dataclass(tp):
             _check_keys(tp, value, source, f"{prefix}{key}.")
             continue
+        if value is None and tp is not hints[key]:  # Optional[X]: None is a value
+            continue
         want = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(tp)
         if typing.get_origin(tp) is tuple:
             want = (list, tuple)

@@ -219,7 +219,7 @@ class Trainer:
                 loss = losses["loss"]
                 if not torch.isfinite(loss).all():
                     path = self.save("diverged.pt")
-                    raise DivergedError(f"loss became {loss.item()} at epoch {epoch}, step {self.state.step}; "
+                    raise DivergedError(f"loss became {loss.item()} at epoch {epoch + 1}, step {self.state.step}; "
                                         f"the state before this step is in {path}")
                 (loss / run.grad_accum).backward()
                 micro += 1
@@ -247,7 +247,7 @@ class Trainer:
             if interrupted:
                 path = self.save()
                 reason = "SIGTERM" if self._stop else f"max_steps {run.max_steps}"
-                self.console.print(f"stopped by {reason} at epoch {epoch}, step {self.state.step}; "
+                self.console.print(f"stopped by {reason} at epoch {epoch + 1}, step {self.state.step}; "
                                    f"resume with --resume {self.out}")
                 return {"interrupted": True, "checkpoint": str(path), **vars(self.state)}
             self.state = TrainState(epoch + 1, self.state.step, 0)
@@ -261,7 +261,8 @@ class Trainer:
                 record.update({f"test_{k}": v for k, v in final.items()})
             self._log(record)
             if self.ctx.is_main:
-                shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
+                shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()
+                                  if k != "epoch")  # the 1-based epoch leads the line; metrics.jsonl keeps 0-based
                 self.console.print(f"[bold]epoch {epoch + 1}/{run.epochs}[/] {shown}", highlight=False)
             self.save()
         summary = {"epochs": run.epochs, "steps": self.state.step, "seconds": round(time.perf_counter() - started, 1),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +194,7 @@ def resolve_config(
     overrides = [f"{key}={value}" for key, value in shorthands.items() if value] + list(overrides)
     cfg = apply_overrides(cfg, overrides)
     if getattr(cfg.data, "store", ""):
-        cfg.data.store = str(Path(cfg.data.store).expanduser().absolute())
+        cfg.data.store = os.path.abspath(os.path.expanduser(cfg.data.store))
     return cfg
 
 
