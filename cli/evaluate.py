@@ -131,4 +131,4 @@ def test_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(eval_app, name="eval")
+    app.add_typer(eval_app, name="eval", short_help="Evaluate a run (one subcommand per protocol).")

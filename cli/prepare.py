@@ -116,4 +116,4 @@ def prepare_command(
 def register(app: typer.Typer) -> None:
     from actionkit.cli.commands import CONTEXT
 
-    app.command("prepare", context_settings=CONTEXT)(prepare_command)
+    app.command("prepare", context_settings=CONTEXT, short_help="Raw download -> canonical store.")(prepare_command)

@@ -73,6 +73,6 @@ def show_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("info", context_settings=CONTEXT)(info_command)
-    app.command("verify", context_settings=CONTEXT)(verify_command)
-    app.command("show", context_settings=CONTEXT)(show_command)
+    app.command("info", context_settings=CONTEXT, short_help="What a store holds.")(info_command)
+    app.command("verify", context_settings=CONTEXT, short_help="Check a store end to end.")(verify_command)
+    app.command("show", context_settings=CONTEXT, short_help="A PNG contact sheet of a video sample.")(show_command)

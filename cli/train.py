@@ -232,5 +232,5 @@ def _make(method: str, *, for_config: bool) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(train_app, name="train")
-    app.add_typer(config_app, name="config")
+    app.add_typer(train_app, name="train", short_help="Train a method (one subcommand per method).")
+    app.add_typer(config_app, name="config", short_help="A method's resolved settings, as JSON.")

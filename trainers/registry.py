@@ -91,8 +91,7 @@ METHODS: dict[str, MethodEntry] = {
         supervised.SupervisedConfig, supervised.PRESETS, "nwucla-xview-cpu", supervised.build,
         encoder_recipe=supervised.encoder_recipe,
         summary="Cross-entropy training of a skeleton backbone (CTR-GCN's recipe).",
-        # supervised.py's preset comment (47 min, uncontended); the demo as `actionkit demo` measures it
-        cpu_minutes={"nwucla-xview-cpu": (47, 47), "demo": (0.4, 0.7)},
+        cpu_minutes={"nwucla-xview-cpu": (47, 47)},  # supervised.py's preset comment (uncontended)
     ),
     "i2md": MethodEntry(
         i2md.I2MDConfig, i2md.PRESETS, "nwucla-xview-cpu", i2md.build, i2md.VARIANTS, i2md.encoder_recipe,
