@@ -7,14 +7,8 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
 from actionkit.kernels.bodies import BODY_MODES
-from actionkit.prepare import PrepareError, prepare
-from actionkit.prepare.parts import parse_shard
-from actionkit.prepare.video import VideoSettings, prepare_video
-from actionkit.sources.registry import DATASETS, SourceOptions, default_raw, default_store, get_dataset
-from actionkit.store.errors import StoreError
-from actionkit.store.schema import SKELETON_STREAMS, VIDEO_STREAMS
+from actionkit.sources.registry import DATASETS
 
 
 def prepare_command(
@@ -64,6 +58,14 @@ def prepare_command(
         help="Videos: skip samples with fewer frames. Default: 2 when flow or rgbdiff is stored, else 1.")] = None,
 ) -> None:
     """Build the canonical store of DATASET from its raw download (resumes an interrupted run)."""
+    from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
+    from actionkit.prepare import PrepareError, prepare
+    from actionkit.prepare.parts import parse_shard
+    from actionkit.prepare.video import VideoSettings, prepare_video
+    from actionkit.sources.registry import SourceOptions, default_raw, default_store, get_dataset
+    from actionkit.store.errors import StoreError
+    from actionkit.store.schema import SKELETON_STREAMS, VIDEO_STREAMS
+
     try:
         entry = get_dataset(dataset)
     except KeyError as exc:
