@@ -52,66 +52,52 @@ def _param(flag: str) -> str:
 
 def _params(method: str, *, for_config: bool) -> dict[str, tuple[Any, Any]]:
     """Name -> (annotation, default) of a method's command."""
-    import typing
-
-    from actionkit.trainers.config import type_name
+    from actionkit.trainers.config import describe
     from actionkit.trainers.registry import get_method
 
     entry = get_method(method)
-    cfg = entry.presets[entry.default_preset]()
-    meanings = {s.key: s for s in _settings(cfg)}
+    settings = {s.key: s for s in describe(entry.presets[entry.default_preset]())}
     params: dict[str, tuple[Any, Any]] = {
         "preset": option("--preset", Optional[_choices(entry.presets)], None,
                          f"Named settings (default: {entry.default_preset}); see Presets below."),
         "config": option("--config", Optional[Path], None,
                          "Start from a saved config instead of a preset: a run's config.json, or a file written "
-                         f"by `actionkit config {method} --out FILE`."),
+                         f"by `actionkit config {method} --out FILE`.", metavar="FILE"),
     }
     if entry.variants:
         params["variant"] = option("--variant", Optional[_choices(entry.variants)], None,
                                    "A variant of the method, applied after the preset.")
     for spec in _options(method):
+        setting = settings.get(spec.key)
         if spec.value is not None:  # an on/off flag
-            text = spec.help or f"Set {spec.key}={str(spec.value).lower()}: {meanings[spec.key].meaning}."
+            text = f"{(spec.help or setting.meaning).rstrip('.')} (--set {spec.key}={str(spec.value).lower()})."
             params[_param(spec.flag)] = option(spec.flag, bool, False, text)
             continue
-        if spec.choices:
-            tp: Any = _choices(spec.choices)
-        elif not spec.key:
-            tp = _choices(entry.variants)
-        else:
-            tp = {"int": int, "float": float}.get(type_name(_hint(cfg, spec.key, typing)), str)
-        text = spec.help or (f"{meanings[spec.key].meaning} (--set {spec.key})." if spec.key else "")
-        params[_param(spec.flag)] = option(spec.flag, Optional[tp], None, text)
+        if spec.choices or not spec.key:
+            tp: Any = _choices(spec.choices or entry.variants)
+            metavar = None
+        else:  # the key's own type; tuples are typed as --set takes them, comma-separated
+            tp = {"int": int, "float": float}.get(setting.type, str)
+            metavar = spec.metavar or setting.type.upper()
+        text = spec.help or (f"{setting.meaning} (--set {spec.key})." if spec.key else "")
+        params[_param(spec.flag)] = option(spec.flag, Optional[tp], None, text, metavar=metavar)
     params["set_"] = option("--set", Optional[list[str]], None,
                             "Override a setting, KEY=VALUE (repeatable); the keys are listed under Settings below.",
                             metavar="KEY=VALUE")
     if for_config:
-        params["out"] = option("--out", Optional[Path], None, "Write the settings to this JSON file too.")
+        params["out"] = option("--out", Optional[Path], None, "Write the settings to this JSON file too.",
+                               metavar="FILE")
     else:
-        params["out"] = option("--out", Optional[Path], None, f"The run folder (default: runs/{method}/<time>).")
+        params["out"] = option("--out", Optional[Path], None, f"The run folder (default: runs/{method}/<time>).",
+                               metavar="FOLDER")
         params["resume"] = option("--resume", Optional[Path], None,
-                                  "Continue a run folder exactly where it stopped (its own config).")
+                                  "Continue a run folder exactly where it stopped (its own config).", metavar="RUN")
     return params
 
 
-def _hint(cfg: Any, key: str, typing: Any) -> Any:
-    *path, leaf = key.split(".")
-    target = cfg
-    for name in path:
-        target = getattr(target, name)
-    return typing.get_type_hints(type(target))[leaf]
-
-
-def _settings(cfg: Any) -> list[Any]:
-    from actionkit.trainers.config import describe
-
-    return describe(cfg)
-
-
 def _sections(method: str) -> list[Section]:
-    """The Presets and Settings sections of a method's help."""
-    from actionkit.trainers.config import format_value
+    """The Presets, Variants and Settings sections of a method's help."""
+    from actionkit.trainers.config import describe, format_value
     from actionkit.trainers.registry import get_method
 
     entry = get_method(method)
@@ -125,9 +111,8 @@ def _sections(method: str) -> list[Section]:
             per = f"{60 * low / epochs:.0f}" if low == high else f"{60 * low / epochs:.0f}-{60 * high / epochs:.0f}"
             text += f"; measured {span} min per run on a 2-core CPU ({per} s per epoch)"
         presets.append((name, text + (" (default)" if name == entry.default_preset else "")))
-    cfg = entry.presets[entry.default_preset]()
     rows = []
-    for s in _settings(cfg):
+    for s in describe(entry.presets[entry.default_preset]()):
         shown = format_value(s.value) or '""'
         rows.append((s.key, f"{s.meaning}. [{s.type}; {shown}]"))
     variants = [(name, (getattr(fn, "__doc__", None) or "").strip().splitlines()[0].rstrip(".")

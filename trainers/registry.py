@@ -32,6 +32,7 @@ class MethodOption:
             None: the option takes a value, parsed as the key's type.
         choices: The valid values, checked and listed in ``--help``.
         help: Its help; empty: taken from the key's docstring.
+        metavar: What its value is, in help (empty: the key's type).
     """
 
     flag: str
@@ -39,6 +40,7 @@ class MethodOption:
     value: Any = None
     choices: tuple[str, ...] = ()
     help: str = ""
+    metavar: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class MethodEntry:
 
 #: Shorthands every method has where its config has the key.
 COMMON_OPTIONS: tuple[MethodOption, ...] = (
-    MethodOption("--store", "data.store", help="The store to train on (default: the preset's)."),
+    MethodOption("--store", "data.store", help="The store to train on (default: the preset's).", metavar="STORE"),
     MethodOption("--split", "data.protocol", help="The split protocol, e.g. xview, xsub."),
     MethodOption("--backbone", "model.backbone"),
 )
@@ -98,7 +100,7 @@ METHODS: dict[str, MethodEntry] = {
         summary="I2MD / CMD: self-supervised cross- and intra-modal mutual distillation (skeletons).",
         options=(MethodOption("--no-imd", "model.imd", False, help="Ablation: no intra-modal distillation."),
                  MethodOption("--no-cmd", "model.cmd", False, help="Ablation: no cross-modal distillation."),
-                 _MODALITIES, MethodOption("--init", "model.init")),
+                 _MODALITIES, MethodOption("--init", "model.init", metavar="RUN")),
         cpu_minutes={"nwucla-xview-cpu": (21, 37)},  # i2md._nwucla_cpu's docstring
     ),
     "asma": MethodEntry(
@@ -109,7 +111,7 @@ METHODS: dict[str, MethodEntry] = {
     "asma-distill": MethodEntry(
         asma_distill.DistillConfig, asma_distill.PRESETS, "nwucla-xview-cpu", asma_distill.build,
         summary="ASMa-Distill: a small student from an ASMa run's aligned encoders.",
-        options=(MethodOption("--teacher", "teacher.run"), MethodOption("--tau", "model.tau")),
+        options=(MethodOption("--teacher", "teacher.run", metavar="RUN"), MethodOption("--tau", "model.tau")),
     ),
     "dmcl": MethodEntry(
         dmcl.DMCLConfig, dmcl.PRESETS, "nwucla-xview", dmcl.build, dmcl.VARIANTS, test_set=dmcl.make_test_set,
@@ -122,16 +124,19 @@ METHODS: dict[str, MethodEntry] = {
         pipeline=mml.run_pipeline,
         summary="MML: video models of several modalities learning from each other (RGB, flow, RGB difference).",
         options=(MethodOption("--stage", choices=mml.STAGES, help="The stage (Fig. 1): ce, ml or mml."),
-                 _MODALITIES, MethodOption("--modality", "model.modalities", help="The one model's modality "
-                                           "(stage ce)."),
-                 MethodOption("--init", "model.init"), MethodOption("--pipeline", "pipeline", True)),
+                 _MODALITIES, MethodOption("--modality", "model.modalities", metavar="MODALITY",
+                                           help="The one model's modality (stage ce)."),
+                 MethodOption("--init", "model.init", metavar="WEIGHTS[,WEIGHTS...]"),
+                 MethodOption("--pipeline", "pipeline", True)),
     ),
     "cmpl": MethodEntry(
         cmpl.CMPLConfig, cmpl.PRESETS, "ucf101-10pct", cmpl.build, cmpl.VARIANTS, test_set=cmpl.make_test_set,
         summary="CMPL: semi-supervised video learning, a big and a small network pseudo-labelling each other.",
         options=(MethodOption("--labeled", "data.labeled"), MethodOption("--subset-seed", "data.subset_seed"),
                  MethodOption("--scheme", "loss.scheme", choices=cmpl.ALL_SCHEMES),
-                 MethodOption("--aux", "model.aux"), MethodOption("--aux-width", "model.aux_width")),
+                 MethodOption("--aux", "model.aux", help="The auxiliary network A, e.g. resnet3d18 (--set model.aux)."),
+                 MethodOption("--aux-width", "model.aux_width",
+                              help="The auxiliary's width, e.g. 0.25 (--set model.aux_width).")),
     ),
 }
 
