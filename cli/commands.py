@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -64,7 +64,8 @@ class LazyGroup(ChoiceGroup):
     make: Callable[[str], Any]
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*type(self).names(), *super().list_commands(ctx)]
+        names = type(self).names()
+        return [*names, *(n for n in super().list_commands(ctx) if n not in names)]
 
     def get_command(self, ctx: Any, name: str) -> Any:
         if name not in self.commands and name in type(self).names():
@@ -86,8 +87,6 @@ class SectionedCommand(TyperCommand):
 
 def option(flags: str | Sequence[str], annotation: Any, default: Any = None, help: str = "", **kwargs: Any) -> Any:
     """``Annotated[annotation, typer.Option(...)]`` for a generated command."""
-    from typing import Annotated
-
     names = [flags] if isinstance(flags, str) else list(flags)
     return Annotated[annotation, typer.Option(*names, help=help, **kwargs)], default
 

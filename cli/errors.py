@@ -54,6 +54,9 @@ def run(app: typer.Typer, argv: Sequence[str] | None = None) -> int:
         result: Any = app(args=list(argv) if argv is not None else None, prog_name="actionkit",
                           standalone_mode=False)
     except ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as click shows it
+            typer.echo(exc.format_message(), err=True)
+            return exc.exit_code
         ctx = getattr(exc, "ctx", None)
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None and exc.exit_code == 2 else ""
         say(exc.format_message() + hint)

@@ -54,14 +54,14 @@ def _evaluate(protocol: str, run: Path, call: Any) -> None:
     console.print(f"written to {path}")
 
 
-@eval_app.command("knn", context_settings=CONTEXT)
+@eval_app.command("knn", context_settings=CONTEXT, short_help="kNN accuracy on frozen features.")
 def knn_command(run: Run, k: Annotated[int, typer.Option(help="Neighbours (cosine similarity).")] = 1,
                 modality: Modality = None, random_init: RandomInit = False, store: Store = None) -> None:
     """k-nearest-neighbour accuracy on the frozen encoder's features."""
     _protocol("knn", run, k=k, modality=modality, random_init=random_init, store=store)
 
 
-@eval_app.command("linear", context_settings=CONTEXT)
+@eval_app.command("linear", context_settings=CONTEXT, short_help="A linear classifier on frozen features.")
 def linear_command(
     run: Run,
     epochs: Epochs = None,
@@ -78,14 +78,14 @@ def linear_command(
               random_init=random_init, store=store)
 
 
-@eval_app.command("finetune", context_settings=CONTEXT)
+@eval_app.command("finetune", context_settings=CONTEXT, short_help="Finetune the encoder with a linear head.")
 def finetune_command(run: Run, epochs: Epochs = None, modality: Modality = None, random_init: RandomInit = False,
                      store: Store = None) -> None:
     """The encoder and a linear head trained end to end on the run's split."""
     _protocol("finetune", run, epochs=epochs, modality=modality, random_init=random_init, store=store)
 
 
-@eval_app.command("semi", context_settings=CONTEXT)
+@eval_app.command("semi", context_settings=CONTEXT, short_help="Finetune on a labelled fraction.")
 def semi_command(
     run: Run,
     fraction: Annotated[float, typer.Option(help="Labelled fraction of the training part.")] = 0.01,
@@ -100,7 +100,7 @@ def semi_command(
               random_init=random_init, store=store)
 
 
-@eval_app.command("transfer", context_settings=CONTEXT)
+@eval_app.command("transfer", context_settings=CONTEXT, short_help="Finetune and test on another store.")
 def transfer_command(
     run: Run,
     target: Annotated[Path, typer.Option(help="The store to finetune and test on, e.g. data/pkummd2.zarr.")],
@@ -114,7 +114,7 @@ def transfer_command(
               store=store)
 
 
-@eval_app.command("test", context_settings=CONTEXT)
+@eval_app.command("test", context_settings=CONTEXT, short_help="The video test of a dmcl, mml or cmpl run.")
 def test_command(
     run: Run,
     modalities: Annotated[Optional[str], typer.Option(

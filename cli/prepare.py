@@ -13,7 +13,8 @@ from actionkit.sources.registry import DATASETS
 
 def prepare_command(
     dataset: Annotated[Literal[tuple(DATASETS)], typer.Argument(  # type: ignore[valid-type]
-        help="The dataset (its raw download's format, splits and streams).", show_default=False)],
+        help="The dataset (its raw download's format, splits and streams).", show_default=False,
+        metavar="DATASET")],
     raw: Annotated[Optional[list[Path]], typer.Option(
         "--raw", help="The raw download: zip archive(s) or folder(s). Default: $ACTIONKIT_DATA/raw/DATASET.")] = None,
     out: Annotated[Optional[Path], typer.Option(
