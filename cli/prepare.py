@@ -16,7 +16,9 @@ def prepare_command(
         help="The dataset (its raw download's format, splits and streams).", show_default=False,
         metavar="DATASET")],
     raw: Annotated[Optional[list[Path]], typer.Option(
-        "--raw", help="The raw download: zip archive(s) or folder(s). Default: $ACTIONKIT_DATA/raw/DATASET.")] = None,
+        "--raw", metavar="PATH",
+        help="The raw download: zip archive(s) or folder(s), repeatable. Default: "
+             "$ACTIONKIT_DATA/raw/DATASET.")] = None,
     out: Annotated[Optional[Path], typer.Option(
         help="The store to write. Default: $ACTIONKIT_DATA/DATASET.zarr.")] = None,
     bodies: Annotated[Literal[tuple(BODY_MODES)], typer.Option(  # type: ignore[valid-type]
@@ -35,6 +37,7 @@ def prepare_command(
              "reference code.")] = 1,
     limit: Annotated[Optional[int], typer.Option(help="Use only the first N samples (a quick trial).")] = None,
     shard: Annotated[Optional[str], typer.Option(
+        metavar="I/N",
         help="Videos: i/n prepares the i-th of n blocks (1-based), one per process or node; the last to "
              "finish merges them into the store.")] = None,
     annotations: Annotated[Optional[Path], typer.Option(
