@@ -115,14 +115,18 @@ def _sections(method: str) -> list[Section]:
     for s in describe(entry.presets[entry.default_preset]()):
         shown = format_value(s.value) or '""'
         rows.append((s.key, f"{s.meaning}. [{s.type}; {shown}]"))
-    variants = [(name, (getattr(fn, "__doc__", None) or "").strip().splitlines()[0].rstrip(".")
-                 if getattr(fn, "__doc__", None) and fn.__name__ != "<lambda>" else "") for name, fn in
-                entry.variants.items()]
+    variants = [(name, _first_line(fn)) for name, fn in entry.variants.items()]
     out: list[Section] = [("Presets", presets)]
     if variants:
         out.append(("Variants (--variant)", variants))
     out.append((f"Settings (--set KEY=VALUE; type, value in {entry.default_preset})", rows))
     return out
+
+
+def _first_line(fn: Any) -> str:
+    """The first line of a variant function's docstring (empty for a lambda or a closure without one)."""
+    doc = (fn.__doc__ or "").strip() if fn.__name__ != "<lambda>" else ""
+    return doc.splitlines()[0].rstrip(".") if doc else ""
 
 
 def _overrides(method: str, values: dict[str, Any]) -> tuple[list[str], str | None]:

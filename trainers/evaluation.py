@@ -304,7 +304,8 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
         KeyError: an unknown protocol (the message lists them).
     """
     if protocol not in PROTOCOLS:
-        raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
+        raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}, and test for video "
+                       "runs (actionkit.trainers.video_eval.run_test_protocol)")  # fmt: skip
     if opts.align and (protocol != "linear" or opts.modality):
         raise ValueError("--align is a linear protocol over both encoders: use it with linear, "
                          "without --modality")  # fmt: skip

@@ -136,3 +136,14 @@ def test_a_missing_store_says_how_to_build_it(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "no such store" in text
     assert f"actionkit prepare nwucla --raw DOWNLOAD --out {tmp_path / 'data' / 'nwucla.zarr'}" in text
     assert "--store PATH" in text and "Traceback" not in text
+
+
+def test_user_facing_epochs_are_1_based(store, tmp_path):
+    result = runner.invoke(app, ["train", "supervised", "--preset", "demo", "--store", str(store), *TINY,
+                                 "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("epoch ")]
+    assert lines[0].startswith("epoch 1/2 step") and lines[1].startswith("epoch 2/2 step")
+    stopped = runner.invoke(app, ["train", "supervised", "--preset", "demo", "--store", str(store), *TINY,
+                                  "--set", "run.max_steps=1", "--out", str(tmp_path / "s")])
+    assert stopped.exit_code == 0 and "stopped by max_steps 1 at epoch 1, step 1" in stopped.output
