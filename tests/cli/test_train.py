@@ -147,3 +147,33 @@ def test_user_facing_epochs_are_1_based(store, tmp_path):
     stopped = runner.invoke(app, ["train", "supervised", "--preset", "demo", "--store", str(store), *TINY,
                                   "--set", "run.max_steps=1", "--out", str(tmp_path / "s")])
     assert stopped.exit_code == 0 and "stopped by max_steps 1 at epoch 1, step 1" in stopped.output
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["mml", "--stage", "ce", "--modality", "rgb", "--init", "w.pth"],
+     {"stage": "ce", "model.modalities": ["rgb"], "model.init": "w.pth"}),
+    (["mml", "--pipeline", "--modalities", "rgb,flow"], {"pipeline": True, "model.modalities": ["rgb", "flow"]}),
+    (["i2md", "--variant", "cmd", "--no-cmd", "--split", "xsub"],
+     {"model.backbone": "gru", "model.imd": False, "model.cmd": False, "data.protocol": "xsub"}),
+    (["cmpl", "--labeled", "0.1", "--subset-seed", "1", "--scheme", "fixmatch", "--aux", "resnet3d18",
+      "--aux-width", "1"], {"data.labeled": 0.1, "data.subset_seed": 1, "loss.scheme": "fixmatch",
+                            "model.aux": "resnet3d18", "model.aux_width": 1.0}),
+    (["asma-distill", "--teacher", "runs/asma/x", "--tau", "9"], {"teacher.run": "runs/asma/x", "model.tau": 9.0}),
+    (["dmcl", "--strategy", "independent", "--modalities", "rgb,depth"],
+     {"loss.strategy": "independent", "data.modalities": ["rgb", "depth"]}),
+    (["supervised", "--backbone", "gru", "--set", "optim.lr=0.05"], {"model.backbone": "gru", "optim.lr": 0.05}),
+])
+def test_the_documented_option_spellings_set_their_keys(args, expected):
+    result = runner.invoke(app, ["config", *args])
+    assert result.exit_code == 0, result.output
+    cfg = json.loads(result.stdout)
+    for key, value in expected.items():
+        node = cfg
+        for part in key.split("."):
+            node = node[part]
+        assert node == value, key
+
+
+def test_two_options_for_the_variant_conflict():
+    result = runner.invoke(app, ["config", "mml", "--stage", "ce", "--variant", "ml"])
+    assert result.exit_code == 1 and "not both" in result.output
