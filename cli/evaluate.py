@@ -13,15 +13,17 @@ from actionkit.cli.display import console, fail
 eval_app = new_app("Evaluate a run: `actionkit eval PROTOCOL RUN`; each protocol writes RUN/results/PROTOCOL.json.",
                    noun="protocol")
 
-Run = Annotated[Path, typer.Argument(help="A run folder (runs/<method>/<time>).", show_default=False)]
+Run = Annotated[Path, typer.Argument(help="A run folder (runs/<method>/<time>).", show_default=False,
+                                     metavar="RUN")]
 Store = Annotated[Optional[Path], typer.Option(
-    help="Evaluate on this store instead of the one the run recorded (e.g. the store moved).")]
+    metavar="STORE", help="Evaluate on this store instead of the one the run recorded (e.g. the store moved).")]
 RandomInit = Annotated[bool, typer.Option(
     "--random-init", help="Evaluate an untrained encoder of the run's config (the baseline).")]
 Modality = Annotated[Optional[str], typer.Option(
+    metavar="ENCODER",
     help="Which encoder of a multi-encoder run: joint, motion, bone (i2md); theta, phi (asma). Default: the "
          "method's (joint / theta).")]
-Epochs = Annotated[Optional[int], typer.Option(help="Training epochs (default: the protocol's).")]
+Epochs = Annotated[Optional[int], typer.Option(metavar="N", help="Training epochs (default: the protocol's).")]
 
 
 def _protocol(protocol: str, run: Path, **options: Any) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from actionkit.cli.commands import CONTEXT
 
-StorePath = Annotated[Path, typer.Argument(help="A store, e.g. data/ntu60.zarr.", show_default=False)]
+StorePath = Annotated[Path, typer.Argument(help="A store, e.g. data/ntu60.zarr.", show_default=False, metavar="STORE")]
 
 
 def info_command(store: StorePath) -> None:
@@ -42,7 +42,8 @@ def verify_command(store: StorePath) -> None:
 
 
 def show_command(
-    store: Annotated[Path, typer.Argument(help="A video store, e.g. data/nwucla-rgbd.zarr.", show_default=False)],
+    store: Annotated[Path, typer.Argument(help="A video store, e.g. data/nwucla-rgbd.zarr.", show_default=False,
+                                          metavar="STORE")],
     sample: Annotated[str, typer.Option(help="Sample index, or sample name.")] = "0",
     out: Annotated[Optional[Path], typer.Option(help="The PNG to write. Default: <sample name>.png.")] = None,
     columns: Annotated[int, typer.Option(help="Frames shown per stream.")] = 8,
