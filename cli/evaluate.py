@@ -1,4 +1,7 @@
-"""``actionkit eval PROTOCOL RUN``: one subcommand per evaluation protocol, each with its own options."""
+"""``actionkit eval PROTOCOL RUN``: one subcommand per evaluation protocol, each with its own options.
+
+Another command module adds a protocol with ``eval_app.command("name")`` in its ``register``.
+"""
 
 from __future__ import annotations
 
