@@ -6,7 +6,6 @@ A traceback is shown only with ``actionkit --debug ...`` or ``ACTIONKIT_DEBUG=1`
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,9 +14,11 @@ import typer
 #: click's base of usage and parameter errors (vendored by newer Typers, so found through Typer's own export).
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
-#: Top-level module of an optional dependency -> the extra that installs it.
-EXTRAS = {"torch": "train", "torchvision": "train", "tensorboard": "train", "cv2": "video", "decord": "video",
-          "av": "video", "matplotlib": "all", "h5py": "all"}
+#: Top-level module of an optional dependency -> the extra that installs it, where actionkit.extras
+#: (the table of record, when present) does not say.
+EXTRAS = {"torch": "train", "torchvision": "train", "cv2": "video", "decord": "video", "av": "video",
+          "h5py": "export", "matplotlib": "dev"}
+
 
 #: Set by ``actionkit --debug``.
 debug = False
@@ -29,13 +30,16 @@ def debugging() -> bool:
 
 def missing_extra(exc: ImportError) -> str | None:
     """The line for a missing optional dependency (naming the extra to install), or None for another ImportError."""
-    extras = sys.modules.get("actionkit.extras")
-    if extras is not None and any(isinstance(exc, c) for c in vars(extras).values()
-                                  if isinstance(c, type) and issubclass(c, ImportError) and c is not ImportError):
+    try:
+        from actionkit import extras
+    except ImportError:
+        extras = None
+    if extras is not None and isinstance(exc, getattr(extras, "MissingExtraError", ())):
         return str(exc)  # actionkit's own missing-extra error already names the extra
+    table = {**EXTRAS, **{name: p[1] for name, p in getattr(extras, "PROVIDERS", {}).items()}}
     name = (exc.name or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
-    if name in EXTRAS:
-        return f"this command needs {name}: pip install 'actionkit[{EXTRAS[name]}]'"
+    if name in table:
+        return f"this command needs {name}: pip install 'actionkit[{table[name]}]'"
     return None
 
 
