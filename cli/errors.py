@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+
+from actionkit.extras import PROVIDERS, MissingExtraError, install_hint
 
 #: click's base of usage and parameter errors (vendored by newer Typers, so found through Typer's own export).
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
-#: Top-level module of an optional dependency -> the extra that installs it, where actionkit.extras
-#: (the table of record, when present) does not say.
-EXTRAS = {"torch": "train", "torchvision": "train", "cv2": "video", "decord": "video", "av": "video",
-          "h5py": "export", "matplotlib": "dev"}
-
+_stderr = Console(stderr=True)
 
 #: Set by ``actionkit --debug``.
 debug = False
@@ -30,26 +30,18 @@ def debugging() -> bool:
 
 def missing_extra(exc: ImportError) -> str | None:
     """The line for a missing optional dependency (naming the extra to install), or None for another ImportError."""
-    try:
-        from actionkit import extras
-    except ImportError:
-        extras = None
-    if extras is not None and isinstance(exc, getattr(extras, "MissingExtraError", ())):
-        return str(exc)  # actionkit's own missing-extra error already names the extra
-    table = {**EXTRAS, **{name: p[1] for name, p in getattr(extras, "PROVIDERS", {}).items()}}
+    if isinstance(exc, MissingExtraError):
+        return str(exc)  # it names the extra already
     name = (exc.name or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
-    if name in table:
-        return f"this command needs {name}: pip install 'actionkit[{table[name]}]'"
-    return None
+    if name not in PROVIDERS:
+        return None
+    extra = PROVIDERS[name][1]
+    return f"{name} is not installed: this needs the '{extra}' extra; install it with {install_hint(extra)}"
 
 
 def say(message: str) -> None:
     """``error: message`` on stderr, one paragraph (a path is never broken across lines)."""
-    from rich.markup import escape
-
-    from actionkit.cli.display import err_console
-
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    _stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def run(app: typer.Typer, argv: Sequence[str] | None = None) -> int:

@@ -129,7 +129,7 @@ def test_command(
     store: Store = None,
 ) -> None:
     """The multi-view video test of a video method's run (dmcl, mml, cmpl)."""
-    from actionkit.trainers.video_eval import run_test_protocol
+    from actionkit.trainers.evaluation import run_test_protocol
 
     mods = tuple(m.strip() for m in modalities.split(",") if m.strip()) if modalities else None
     _evaluate("test", run, lambda ctx: run_test_protocol(run, ctx, mods, batch_size, workers, store=store))

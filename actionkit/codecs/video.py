@@ -5,7 +5,8 @@ sequential decode yields at positions i. Random access (seeking to key frames) i
 fast but trusts the container's index; it is used only when the count it reports agrees
 with a sequential count. Otherwise, and for PyAV, frames are read by decoding
 sequentially up to the last index needed. Every function takes a file path or the
-encoded bytes of a video (as a video store holds them).
+encoded bytes of a video (as a video store holds them). decord and PyAV (the ``video``
+extra) are imported on first use.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from actionkit.extras import require
 
 BACKENDS = ("auto", "decord", "pyav")
 
@@ -72,7 +75,7 @@ def _exists(path: VideoInput):
 
 
 def _decord_reader(path, threads: int):
-    import decord
+    decord = require("decord", "video")
 
     try:
         return decord.VideoReader(path, num_threads=threads)
@@ -82,7 +85,7 @@ def _decord_reader(path, threads: int):
 
 
 def _pyav_frames(path) -> Iterator[np.ndarray]:
-    import av
+    av = require("av", "video")
 
     try:
         container = av.open(path)
@@ -100,7 +103,7 @@ def _pyav_frames(path) -> Iterator[np.ndarray]:
 
 
 def _pyav_info(path) -> VideoInfo:
-    import av
+    av = require("av", "video")
 
     try:
         container = av.open(path)
