@@ -84,10 +84,18 @@ def linear_command(
 
 
 @eval_app.command("finetune", context_settings=CONTEXT, short_help="Finetune the encoder with a linear head.")
-def finetune_command(run: Run, epochs: Epochs = None, modality: Modality = None, random_init: RandomInit = False,
-                     store: Store = None) -> None:
+def finetune_command(
+    run: Run,
+    epochs: Epochs = None,
+    align: Annotated[bool, typer.Option(
+        "--align", help="ASMa's combined fine-tuning: the alignment module on both fine-tuned encoders (after "
+                        "`eval finetune RUN` and `eval finetune RUN --modality phi`; no --modality).")] = False,
+    modality: Modality = None,
+    random_init: RandomInit = False,
+    store: Store = None,
+) -> None:
     """The encoder and a linear head trained end to end on the run's split."""
-    _protocol("finetune", run, epochs=epochs, modality=modality, random_init=random_init, store=store)
+    _protocol("finetune", run, epochs=epochs, align=align, modality=modality, random_init=random_init, store=store)
 
 
 @eval_app.command("semi", context_settings=CONTEXT, short_help="Finetune on a labelled fraction.")

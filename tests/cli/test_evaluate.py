@@ -39,7 +39,7 @@ def test_each_protocol_has_only_its_own_options():
     assert "--modalities" in test and "--batch-size" in test and "--random-init" not in test
     for text in (knn, linear, semi, test):
         assert "--store" in text
-    assert "--target" in options("transfer")
+    assert "--target" in options("transfer") and "--align" in options("finetune")
 
 
 def test_eval_from_another_folder_and_with_store_override(run, tmp_path, monkeypatch):
