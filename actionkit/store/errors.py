@@ -15,3 +15,11 @@ class IncompleteStoreError(StoreError):
 
 class SchemaVersionError(StoreError):
     """The store was written with a schema version this reader does not know."""
+
+
+class StoreLockedError(StoreError):
+    """Another live process is writing the store (its lock file names it)."""
+
+
+class DamagedStoreError(StoreError):
+    """An array of the store is missing a chunk, or a chunk or its metadata was altered."""

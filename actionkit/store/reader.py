@@ -10,9 +10,12 @@ import numpy as np
 import zarr
 
 from actionkit.layouts import Layout
-from actionkit.store.errors import IncompleteStoreError, SchemaVersionError, StoreError
-from actionkit.store.schema import ATTRS_KEY, SAMPLES_GROUP, SCHEMA_VERSION, SPLITS_GROUP
+from actionkit.store.errors import DamagedStoreError, IncompleteStoreError, SchemaVersionError, StoreError
+from actionkit.store.manifest import ChunkProblem, array_paths, check_manifest, checks_enabled
+from actionkit.store.schema import ATTRS_KEY, READABLE_VERSIONS, SAMPLES_GROUP, SPLITS_GROUP, decode_names
 from actionkit.store.shards import load_sharded
+
+_REMEDY = "run `actionkit verify {path}` for the full list, then prepare the store again (--overwrite)"
 
 
 def layout_to_attrs(layout: Layout) -> dict[str, Any]:
@@ -51,13 +54,31 @@ class Store:
         self.path = path
         self._group = group
         self.attrs = attrs
-        self.samples: dict[str, np.ndarray] = {
-            name: arr[:] for name, arr in sorted(group[SAMPLES_GROUP].arrays())
-        } if SAMPLES_GROUP in group else {}
+        self.samples: dict[str, np.ndarray] = {}
+        if SAMPLES_GROUP in group:
+            for name, arr in sorted(group[SAMPLES_GROUP].arrays()):
+                values = self._read_whole(f"{SAMPLES_GROUP}/{name}", arr)
+                # Schema 2 stores names as UTF-8 bytes [N, L]; schema 1 as Zarr strings.
+                self.samples[name] = decode_names(values) if name == "name" and values.ndim == 2 else values
         self.splits: dict[str, dict[str, np.ndarray]] = {}
         if SPLITS_GROUP in group:
             for protocol, pgroup in sorted(group[SPLITS_GROUP].groups()):
-                self.splits[protocol] = {part: arr[:] for part, arr in sorted(pgroup.arrays())}
+                self.splits[protocol] = {part: self._read_whole(f"{SPLITS_GROUP}/{protocol}/{part}", arr)
+                                         for part, arr in sorted(pgroup.arrays())}
+
+    def _read_whole(self, array: str, arr: zarr.Array) -> np.ndarray:
+        try:
+            return arr[:]
+        except Exception as exc:  # a checksum mismatch or an undecodable chunk
+            raise DamagedStoreError(f"{self.path}: array {array} is unreadable ({type(exc).__name__}: {exc}); "
+                                    + _REMEDY.format(path=self.path)) from exc
+
+    def _damaged(self, stream: str, index: int, exc: Exception) -> DamagedStoreError:
+        rows = self.frames_of(index)
+        return DamagedStoreError(
+            f"{self.path}: stream {stream}, sample {index} ({self.samples['name'][index]}, frames "
+            f"{rows.start}-{rows.stop - 1}) is unreadable ({type(exc).__name__}: {exc}); "
+            + _REMEDY.format(path=self.path))
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -200,8 +221,19 @@ class Store:
         """
         arr = self.stream(name)
         meta = json.loads((self.path / name / "zarr.json").read_text())
-        fast = load_sharded(self.path / name, meta)
-        return arr[:] if fast is None else fast
+        # Stores with a manifest write every chunk: an absent one is damage, never zeros.
+        strict = "manifest" in self.attrs and checks_enabled()
+        try:
+            fast = load_sharded(self.path / name, meta, strict=strict)
+        except StoreError as exc:
+            raise DamagedStoreError(f"{exc}; " + _REMEDY.format(path=self.path)) from None
+        if fast is not None:
+            return fast
+        try:
+            return arr[:]
+        except Exception as exc:
+            raise DamagedStoreError(f"{self.path}: stream {name} is unreadable ({type(exc).__name__}: {exc}); "
+                                    + _REMEDY.format(path=self.path)) from exc
 
     def frames_of(self, index: int) -> slice:
         """The rows of sample ``index`` in every per-frame stream."""
@@ -240,8 +272,13 @@ class Store:
         for name in self.stream_names if streams is None else streams:
             if self.is_encoded(name):
                 out[name] = self.images(index, name, frames)
-            else:
-                out[name] = self.stream(name)[rows] if frames is None else self.stream(name)[rows][np.asarray(frames)]
+                continue
+            arr = self.stream(name)
+            try:
+                data = arr[rows]
+            except Exception as exc:  # a checksum mismatch: name the sample, not zarr's internals
+                raise self._damaged(name, index, exc) from exc
+            out[name] = data if frames is None else data[np.asarray(frames)]
         return out
 
     def split(self, protocol: str, part: str) -> np.ndarray:
@@ -304,7 +341,17 @@ def open_store(path: str | Path, *, allow_incomplete: bool = False) -> Store:
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise StoreError(f"{path}: no such store")
+        raise StoreError(f"{path}: no such store; check the path (a store is a folder such as data/ntu60.zarr, "
+                         f"made by `actionkit prepare`)")
+    if not path.is_dir():
+        raise StoreError(f"{path}: not a store (a store is a folder made by `actionkit prepare`)")
+    root_meta = path / "zarr.json"
+    if root_meta.exists():
+        try:
+            json.loads(root_meta.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise DamagedStoreError(f"{root_meta}: the store's root metadata is damaged ({exc}); "
+                                    f"prepare the store again (--overwrite)") from None
     try:
         group = zarr.open_group(path, mode="r")
     except Exception as exc:  # zarr raises several types for "not a group"
@@ -313,10 +360,66 @@ def open_store(path: str | Path, *, allow_incomplete: bool = False) -> Store:
     if attrs is None:
         raise StoreError(f"{path}: a Zarr store but not an actionkit store (no '{ATTRS_KEY}' attributes)")
     version = attrs.get("schema_version")
-    if version is not None and version != SCHEMA_VERSION:
-        raise SchemaVersionError(f"{path}: schema version {version}; this actionkit reads version {SCHEMA_VERSION}")
+    if version is not None and version not in READABLE_VERSIONS:
+        raise SchemaVersionError(f"{path}: schema version {version}; this actionkit reads versions "
+                                 f"{', '.join(map(str, READABLE_VERSIONS))}: upgrade actionkit or prepare the store "
+                                 f"again")
     if not attrs.get("complete") and not allow_incomplete:
         raise IncompleteStoreError(
             f"{path}: the store is incomplete (its prepare did not finish); run the prepare again to resume it"
         )
+    if checks_enabled():
+        _check_objects(path, attrs)
     return Store(path, group, attrs)
+
+
+def _check_objects(path: Path, attrs: dict[str, Any]) -> None:
+    """Every array's metadata parses; with a manifest, every chunk object is there, as written.
+
+    Raises:
+        DamagedStoreError: naming the first damaged array, chunk and sample range.
+    """
+    if "manifest" not in attrs:  # written before schema 2: metadata only
+        for rel in array_paths(path):
+            try:
+                json.loads((path / rel / "zarr.json").read_bytes())
+            except (OSError, ValueError) as exc:
+                raise DamagedStoreError(f"{path / rel / 'zarr.json'}: damaged array metadata ({exc}); "
+                                        f"prepare the store again (--overwrite)") from None
+        return
+    problems = check_manifest(path, attrs["manifest"], deep=False)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise DamagedStoreError(f"{path}: {describe_problem(path, attrs, problems[0])}{more}; "
+                                + _REMEDY.format(path=path))
+
+
+def describe_problem(path: Path, attrs: dict[str, Any], problem: ChunkProblem) -> str:
+    """A chunk problem in words: the array, the object, and the samples it holds (when known)."""
+    where = f"array {problem.array}" + (f" object {problem.key}" if problem.key else "")
+    text = f"{where} is {problem.what}" if problem.what == "missing" else f"{where}: {problem.what}"
+    if problem.rows is None:
+        return text
+    lo, hi = problem.rows
+    streams = attrs.get("streams", {})
+    per_frame = {n for n, s in streams.items() if not s.get("encoded")}
+    per_frame |= {s["index"] for s in streams.values() if s.get("encoded") and not s.get("per_sample")}
+    per_sample = {s["index"] for s in streams.values() if s.get("encoded") and s.get("per_sample")}
+    if problem.array.startswith(SAMPLES_GROUP + "/") or problem.array in per_sample:
+        return f"{text} (samples {lo}-{hi - 1})"
+    if problem.array.startswith(SPLITS_GROUP + "/"):
+        return f"{text} (split positions {lo}-{hi - 1})"
+    if problem.array not in per_frame:
+        return f"{text} (elements {lo}-{hi - 1})"
+    try:  # which samples those frames belong to
+        group = zarr.open_group(path, mode="r")
+        start = group[f"{SAMPLES_GROUP}/start"][:].astype(np.int64)
+        ends = start + group[f"{SAMPLES_GROUP}/frames"][:].astype(np.int64)
+        first, last = int(np.searchsorted(ends, lo, "right")), int(np.searchsorted(start, hi, "left")) - 1
+        if first > last:
+            return f"{text} (frames {lo}-{hi - 1})"
+        names = group[f"{SAMPLES_GROUP}/name"]
+        name_of = (lambda i: decode_names(names[i:i + 1])[0]) if names.ndim == 2 else (lambda i: str(names[i]))
+        return f"{text} (frames {lo}-{hi - 1}: samples {first}-{last}, {name_of(first)} to {name_of(last)})"
+    except Exception:  # the sample fields are damaged too: the frames must do
+        return f"{text} (frames {lo}-{hi - 1})"

@@ -56,13 +56,16 @@ def _checked(data: bytes | memoryview, what: str) -> memoryview:
     return view[:-4]
 
 
-def load_sharded(array_dir: Path, meta: dict, workers: int | None = None) -> np.ndarray | None:
+def load_sharded(array_dir: Path, meta: dict, workers: int | None = None, *,
+                 strict: bool = False) -> np.ndarray | None:
     """Read a whole array written by the store writer, or return None if it is not one.
 
     Args:
         array_dir: The array's folder (holding ``zarr.json`` and ``c/``).
         meta: The array's parsed ``zarr.json``.
         workers: Decoding threads (default: all cores).
+        strict: Every shard and inner chunk inside the array must be present (stores of
+            schema 2 write every chunk); else an absent one reads as the fill value (0).
 
     Raises:
         StoreError: a checksum mismatch or a malformed shard (the message names it).
@@ -85,15 +88,21 @@ def load_sharded(array_dir: Path, meta: dict, workers: int | None = None) -> np.
     def load_shard(s: int) -> None:
         path = array_dir / "c" / str(s) / suffix
         if not path.exists():
+            if strict:
+                lo = s * shard_frames
+                raise StoreError(f"{path}: shard missing (rows {lo}-{min(lo + shard_frames, total) - 1})")
             return  # an all-fill-value shard is not written
         data = memoryview(path.read_bytes())
         if len(data) < index_bytes:
             raise StoreError(f"{path}: shard shorter than its index")
         index = np.frombuffer(_checked(data[-index_bytes:], f"{path} (shard index)"), dtype="<u8")
         for c, (offset, nbytes) in enumerate(index.reshape(per_shard, 2)):
-            if offset == _EMPTY:
-                continue
             start = s * shard_frames + c * chunk_frames
+            if offset == _EMPTY:
+                if strict and start < total:
+                    raise StoreError(f"{path}: inner chunk {c} missing (rows {start}-"
+                                     f"{min(start + chunk_frames, total) - 1})")
+                continue
             if start >= total or offset + nbytes > len(data) - index_bytes:
                 raise StoreError(f"{path}: inner chunk {c} lies outside the shard")
             what = f"{path} chunk {c}"
