@@ -31,6 +31,7 @@ from actionkit import open_store
 from actionkit.data import SkeletonDataset
 from actionkit.losses import knowledge_distillation
 from actionkit.models import FeatureAlignment, LinearHead, build_backbone
+from actionkit.models.weights import load_tensors
 from actionkit.trainers import asma
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
@@ -107,7 +108,7 @@ def load_teacher(cfg: TeacherConfig) -> tuple[AlignedTeacher, dict[str, Any]]:
     store = open_store(from_dict(asma.ASMaConfig, ckpt["config"]).data.store)
     encoders = [asma.encoder_recipe(ckpt["config"], name).build_encoder(store, ckpt["model"], cfg.run)
                 for name in ("theta", "phi")]  # fmt: skip
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    saved = load_tensors(path)
     alignment = FeatureAlignment(saved["dim"], saved["num_classes"], num_heads=saved["num_heads"])
     alignment.load_state_dict(saved["state_dict"])
     teacher = AlignedTeacher(*encoders, alignment).eval()
