@@ -43,6 +43,7 @@ def train_command(
 ) -> None:
     """Train METHOD; writes config.json, metrics.jsonl, checkpoints/ and summary.json to the run folder."""
     from actionkit.store.errors import StoreError
+    from actionkit.trainers.engine import DivergedError
     from actionkit.trainers.registry import resolve_config, train
 
     try:
@@ -60,6 +61,8 @@ def train_command(
         cfg = resolve_config(method, preset, flags + list(set_ or []), store, split, backbone, stage or variant,
                              modalities or modality)
         summary = train(method, cfg, out=out, resume=resume)
-    except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
+    except (KeyError, ValueError, FileNotFoundError, StoreError, DivergedError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
     console.print_json(data=summary)
+    if summary.get("signal"):  # stopped by SIGTERM/SIGINT, checkpoint written: the shell's convention
+        raise typer.Exit(128 + int(summary["signal"]))
