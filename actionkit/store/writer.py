@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from actionkit.sources.base import Note, Skip
+from actionkit.reports import Note, Skip
 from actionkit.store.errors import StoreError, StoreExistsError
 from actionkit.store.lock import StoreLock
 from actionkit.store.manifest import checks_enabled, write_manifest
