@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -56,7 +57,24 @@ def prepare_progress(dataset: str):
         yield on_start, on_progress
 
 
-def prepare_summary(report: PrepareReport) -> Table:
+#: More skipped files than this are listed in a file beside the store, not on the screen.
+SKIPPED_SHOWN = 50
+
+
+def write_skipped_list(report: PrepareReport) -> Path | None:
+    """When many files were skipped, list every one (path, tab, reason) in ``<store>.skipped.txt``.
+
+    Returns:
+        The file written, or None when the summary lists them all itself.
+    """
+    if len(report.skipped) <= SKIPPED_SHOWN:
+        return None
+    path = Path(report.out).with_name(Path(report.out).name + ".skipped.txt")
+    path.write_text("".join(f"{s.path}\t{s.reason}\n" for s in report.skipped))
+    return path
+
+
+def prepare_summary(report: PrepareReport, skipped_list: Path | None = None) -> Table:
     table = Table(title=f"prepared {report.dataset} -> {report.out}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -69,11 +87,13 @@ def prepare_summary(report: PrepareReport) -> Table:
     if report.skipped:
         # "line 57: joint count 24, expected 25" counts as "joint count 24, expected 25".
         reasons = Counter(re.sub(r"^line \d+: ", "", s.reason) for s in report.skipped)
-        table.add_row("skipped", f"{len(report.skipped):,} (listed in the store's attributes)")
-        for reason, n in reasons.most_common(5):
+        listed = (f"every one listed in {skipped_list}" if skipped_list
+                  else "each listed below and in the store's attributes")
+        table.add_row("skipped", f"{len(report.skipped):,} ({listed})")
+        for reason, n in reasons.most_common(5 if skipped_list else 0):
             table.add_row("", f"{n:,}: {reason}")
-        for s in report.skipped[:3]:
-            table.add_row("", f"e.g. {s.path}: {s.reason}")
+        for s in [] if skipped_list else report.skipped:
+            table.add_row("", f"{s.path}: {s.reason}")
     else:
         table.add_row("skipped", "0")
     if report.notes:

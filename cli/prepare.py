@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
+from actionkit.cli.display import console, fail, prepare_progress, prepare_summary, write_skipped_list
 from actionkit.kernels.bodies import BODY_MODES
 from actionkit.prepare import PrepareError, prepare
 from actionkit.prepare.parts import parse_shard
@@ -102,4 +102,8 @@ def prepare_command(
                 report = prepare(source, store, streams=chosen, **common)
     except (FileNotFoundError, PrepareError, StoreError, ValueError) as exc:
         fail(str(exc))
-    console.print(prepare_summary(report))
+    try:
+        listing = write_skipped_list(report)
+    except OSError as exc:
+        fail(f"{exc.filename}: cannot write the list of skipped files ({exc.strerror})")
+    console.print(prepare_summary(report, listing))

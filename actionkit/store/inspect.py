@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from actionkit.store.manifest import check_manifest, integrity_checks
+from actionkit.store.manifest import array_paths, check_manifest, integrity_checks
 from actionkit.store.reader import Store, describe_problem, open_store
 from actionkit.store.schema import ATTRS_KEY, CORE_FIELDS, READABLE_VERSIONS
 
@@ -97,13 +98,38 @@ def verify_store(path: str | Path, *, block_frames: int = 262144) -> VerifyRepor
     makes this raise: each check reports what it found (or that it could not run).
     """
     report = VerifyReport(Path(path))
+    root = Path(path).expanduser()
+    # First what needs no zarr: the root attributes, every array's metadata, the manifest.
+    try:
+        attrs = json.loads((root / "zarr.json").read_bytes())["attributes"][ATTRS_KEY]
+    except Exception as exc:
+        report.results.append(("open the store", [f"{root / 'zarr.json'}: no readable actionkit root metadata "
+                                                  f"({type(exc).__name__}: {exc})"]))
+        return report
+    meta_problems = []
+    for rel in array_paths(root):
+        try:
+            json.loads((root / rel / "zarr.json").read_bytes())
+        except (OSError, ValueError) as exc:
+            meta_problems.append(f"array {rel}: metadata {root / rel / 'zarr.json'} unreadable ({exc})")
+    report.results.append(("metadata of every array parses", meta_problems))
+    if "manifest" in attrs:
+        found = check_manifest(root, attrs["manifest"], deep=True)
+        report.results.append((f"chunk manifest: {attrs['manifest'].get('chunks', '?')} objects of "
+                               f"{attrs['manifest'].get('arrays', '?')} arrays present, sizes and CRC-32C as written",
+                               [describe_problem(root, attrs, p) for p in found]))
+        missing = {p.array for p in found if p.what == "missing"}
+    else:
+        report.warnings.append("no chunk manifest (the store was written before schema 2): a deleted chunk would "
+                               "read as zeros and cannot be detected; prepare the store again to add one")
+        missing = set()
     try:
         with integrity_checks(False):  # open even a damaged store: the checks below say what is wrong
             store = open_store(path)
     except Exception as exc:
         report.results.append(("open the store", [f"cannot open: {exc}"]))
         return report
-    state: dict[str, Any] = {"unreadable": set()}
+    state: dict[str, Any] = {"unreadable": missing}
 
     def run(check, *args) -> bool:
         problems: list[str] = []
@@ -116,7 +142,6 @@ def verify_store(path: str | Path, *, block_frames: int = 262144) -> VerifyRepor
         return not problems
 
     run(_check_attrs)
-    run(_check_manifest, report)
     fields_ok = run(_check_samples)
     run(_check_splits)
     if not fields_ok:
@@ -140,20 +165,6 @@ def _check_attrs(store: Store, problems: list[str], state: dict) -> str:
     if attrs.get("schema_version") not in READABLE_VERSIONS:
         problems.append(f"schema_version {attrs.get('schema_version')} is not one of {READABLE_VERSIONS}")
     return f"schema {attrs.get('schema_version')} and attributes"
-
-
-def _check_manifest(store: Store, problems: list[str], state: dict, report: VerifyReport) -> str:
-    """Chunk manifest."""
-    record = store.attrs.get("manifest")
-    if record is None:
-        report.warnings.append("no chunk manifest (the store was written before schema 2): a deleted chunk would "
-                               "read as zeros and cannot be detected; prepare the store again to add one")
-        return "chunk manifest: none (see the warning)"
-    found = check_manifest(store.path, record, deep=True)
-    problems.extend(describe_problem(store.path, store.attrs, p) for p in found)
-    state["unreadable"] |= {p.array for p in found if p.what == "missing"}
-    return f"chunk manifest: {record.get('chunks', '?')} objects of {record.get('arrays', '?')} arrays present, " \
-           f"sizes and CRC-32C as written"
 
 
 def _check_samples(store: Store, problems: list[str], state: dict) -> str:

@@ -56,7 +56,12 @@ class Store:
         self.attrs = attrs
         self.samples: dict[str, np.ndarray] = {}
         if SAMPLES_GROUP in group:
-            for name, arr in sorted(group[SAMPLES_GROUP].arrays()):
+            try:
+                arrays = sorted(group[SAMPLES_GROUP].arrays())
+            except Exception as exc:  # unparsable metadata (a store opened without checks)
+                raise DamagedStoreError(f"{path / SAMPLES_GROUP}: unreadable array metadata ({exc}); "
+                                        + _REMEDY.format(path=path)) from exc
+            for name, arr in arrays:
                 values = self._read_whole(f"{SAMPLES_GROUP}/{name}", arr)
                 # Schema 2 stores names as UTF-8 bytes [N, L]; schema 1 as Zarr strings.
                 self.samples[name] = decode_names(values) if name == "name" and values.ndim == 2 else values
