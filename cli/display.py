@@ -74,6 +74,16 @@ def write_skipped_list(report: PrepareReport) -> Path | None:
     return path
 
 
+def print_skipped(report: PrepareReport, skipped_list: Path | None) -> None:
+    """Every skipped file on its own unwrapped line (paths stay whole), or where they are listed."""
+    if skipped_list is not None:
+        console.print(f"skipped files: all {len(report.skipped):,} listed in {skipped_list}", highlight=False,
+                      soft_wrap=True)
+        return
+    for s in report.skipped:
+        console.print(f"skipped {s.path}: {s.reason}", highlight=False, soft_wrap=True, markup=False)
+
+
 def prepare_summary(report: PrepareReport, skipped_list: Path | None = None) -> Table:
     table = Table(title=f"prepared {report.dataset} -> {report.out}", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -88,12 +98,10 @@ def prepare_summary(report: PrepareReport, skipped_list: Path | None = None) -> 
         # "line 57: joint count 24, expected 25" counts as "joint count 24, expected 25".
         reasons = Counter(re.sub(r"^line \d+: ", "", s.reason) for s in report.skipped)
         listed = (f"every one listed in {skipped_list}" if skipped_list
-                  else "each listed below and in the store's attributes")
+                  else "each listed below the table and in the store's attributes")
         table.add_row("skipped", f"{len(report.skipped):,} ({listed})")
-        for reason, n in reasons.most_common(5 if skipped_list else 0):
+        for reason, n in reasons.most_common(5):
             table.add_row("", f"{n:,}: {reason}")
-        for s in [] if skipped_list else report.skipped:
-            table.add_row("", f"{s.path}: {s.reason}")
     else:
         table.add_row("skipped", "0")
     if report.notes:

@@ -7,7 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from actionkit.cli.display import console, fail, prepare_progress, prepare_summary, write_skipped_list
+from actionkit.cli.display import (
+    console,
+    fail,
+    prepare_progress,
+    prepare_summary,
+    print_skipped,
+    write_skipped_list,
+)
 from actionkit.kernels.bodies import BODY_MODES
 from actionkit.prepare import PrepareError, prepare
 from actionkit.prepare.parts import parse_shard
@@ -107,3 +114,4 @@ def prepare_command(
     except OSError as exc:
         fail(f"{exc.filename}: cannot write the list of skipped files ({exc.strerror})")
     console.print(prepare_summary(report, listing))
+    print_skipped(report, listing)
