@@ -78,7 +78,7 @@ def test_truncated_array_metadata_is_one_error_line(store_copy):
 
 def test_old_store_without_a_manifest_still_opens_and_verify_says_so(store_copy):
     root = json.loads((store_copy / "zarr.json").read_text())
-    del root["attributes"]["actionkit"]["manifest"]
+    root["attributes"]["actionkit"].pop("manifest", None)
     (store_copy / "zarr.json").write_text(json.dumps(root))
     assert len(open_store(store_copy)) == 60
     report = verify_store(store_copy)
