@@ -148,7 +148,10 @@ class Store:
         if not self.is_encoded(name):
             raise KeyError(f"{self.path}: {name!r} is not an encoded stream")
         if self.attrs["streams"][name].get("per_sample"):
-            return read_records(self._blob(name), self.stream(name)[index % len(self)][None])
+            try:
+                return read_records(self._blob(name), self.stream(name)[index % len(self)][None])
+            except Exception as exc:  # a checksum mismatch: name the sample, not zarr's internals
+                raise self._damaged(name, index % len(self), exc) from exc
         rows = self.frames_of(index)
         n = rows.stop - rows.start
         wanted = np.arange(n) if frames is None else np.asarray(frames, dtype=np.int64).reshape(-1)
@@ -156,9 +159,11 @@ class Store:
             raise IndexError(f"{self.path}: frame indices {wanted.tolist()} out of range for sample {index} "
                              f"({n} frames)")
         wanted %= max(n, 1)
-        table = self.stream(name)[rows][wanted]  # [k, parts, 2]
-        blob = self._blob(name)
-        return read_records(blob, table)
+        try:
+            table = self.stream(name)[rows][wanted]  # [k, parts, 2]
+            return read_records(self._blob(name), table)
+        except Exception as exc:  # a checksum mismatch: name the sample, not zarr's internals
+            raise self._damaged(name, index, exc) from exc
 
     def images(self, index: int, name: str, frames: np.ndarray | list[int] | None = None) -> np.ndarray:
         """Decoded frames of one sample's encoded stream.
