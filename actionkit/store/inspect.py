@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from actionkit.store.manifest import array_paths, check_manifest, integrity_checks
-from actionkit.store.reader import Store, describe_problem, open_store
+from actionkit.store.manifest import array_paths, check_manifest, describe_problem, integrity_checks
+from actionkit.store.reader import Store, open_store
 from actionkit.store.schema import ATTRS_KEY, CORE_FIELDS, READABLE_VERSIONS
 
 REQUIRED_ATTRS = ("schema_version", "dataset", "kind", "classes", "streams", "layout", "id_fields", "source",

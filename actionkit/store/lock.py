@@ -17,7 +17,7 @@ import socket
 import warnings
 from pathlib import Path
 
-from actionkit.store.errors import StoreLockedError
+from actionkit.store.errors import StoreError, StoreLockedError
 
 
 def lock_path(store: Path) -> Path:
@@ -46,8 +46,6 @@ class StoreLock:
         self._acquire()
 
     def _acquire(self) -> None:
-        from actionkit.store.errors import StoreError
-
         while True:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,19 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import zarr
 from crc32c import crc32c
 
-from actionkit.store.schema import JOURNAL_DIR, MANIFEST_FILE, SAMPLES_GROUP, SPLITS_GROUP
+from actionkit.store.errors import DamagedStoreError
+from actionkit.store.schema import (
+    JOURNAL_DIR,
+    MANIFEST_FILE,
+    REMEDY,
+    SAMPLES_GROUP,
+    SPLITS_GROUP,
+    decode_names,
+)
 
 _ENABLED = True
 
@@ -212,3 +222,55 @@ def _rows(key: str, rows: int, total: int) -> tuple[int, int]:
     digits = [p for p in parts if p.isdigit()]
     first = int(digits[0]) if digits else 0
     return first * rows, min((first + 1) * rows, total)
+
+
+def check_objects(path: Path, attrs: dict[str, Any]) -> None:
+    """Every array's metadata parses; with a manifest, every chunk object is there, as written.
+
+    Raises:
+        DamagedStoreError: naming the first damaged array, chunk and sample range.
+    """
+    if "manifest" not in attrs:  # written before schema 2: metadata only
+        for rel in array_paths(path):
+            try:
+                json.loads((path / rel / "zarr.json").read_bytes())
+            except (OSError, ValueError) as exc:
+                raise DamagedStoreError(f"{path / rel / 'zarr.json'}: damaged array metadata ({exc}); "
+                                        f"prepare the store again (--overwrite)") from None
+        return
+    problems = check_manifest(path, attrs["manifest"], deep=False)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise DamagedStoreError(f"{path}: {describe_problem(path, attrs, problems[0])}{more}; "
+                                + REMEDY.format(path=path))
+
+
+def describe_problem(path: Path, attrs: dict[str, Any], problem: ChunkProblem) -> str:
+    """A chunk problem in words: the array, the object, and the samples it holds (when known)."""
+    where = f"array {problem.array}" + (f" object {problem.key}" if problem.key else "")
+    text = f"{where} is {problem.what}" if problem.what == "missing" else f"{where}: {problem.what}"
+    if problem.rows is None:
+        return text
+    lo, hi = problem.rows
+    streams = attrs.get("streams", {})
+    per_frame = {n for n, s in streams.items() if not s.get("encoded")}
+    per_frame |= {s["index"] for s in streams.values() if s.get("encoded") and not s.get("per_sample")}
+    per_sample = {s["index"] for s in streams.values() if s.get("encoded") and s.get("per_sample")}
+    if problem.array.startswith(SAMPLES_GROUP + "/") or problem.array in per_sample:
+        return f"{text} (samples {lo}-{hi - 1})"
+    if problem.array.startswith(SPLITS_GROUP + "/"):
+        return f"{text} (split positions {lo}-{hi - 1})"
+    if problem.array not in per_frame:
+        return f"{text} (elements {lo}-{hi - 1})"
+    try:  # which samples those frames belong to
+        group = zarr.open_group(path, mode="r")
+        start = group[f"{SAMPLES_GROUP}/start"][:].astype(np.int64)
+        ends = start + group[f"{SAMPLES_GROUP}/frames"][:].astype(np.int64)
+        first, last = int(np.searchsorted(ends, lo, "right")), int(np.searchsorted(start, hi, "left")) - 1
+        if first > last:
+            return f"{text} (frames {lo}-{hi - 1})"
+        names = group[f"{SAMPLES_GROUP}/name"]
+        name_of = (lambda i: decode_names(names[i:i + 1])[0]) if names.ndim == 2 else (lambda i: str(names[i]))
+        return f"{text} (frames {lo}-{hi - 1}: samples {first}-{last}, {name_of(first)} to {name_of(last)})"
+    except Exception:  # the sample fields are damaged too: the frames must do
+        return f"{text} (frames {lo}-{hi - 1})"

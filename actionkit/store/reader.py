@@ -11,11 +11,9 @@ import zarr
 
 from actionkit.layouts import Layout
 from actionkit.store.errors import DamagedStoreError, IncompleteStoreError, SchemaVersionError, StoreError
-from actionkit.store.manifest import ChunkProblem, array_paths, check_manifest, checks_enabled
-from actionkit.store.schema import ATTRS_KEY, READABLE_VERSIONS, SAMPLES_GROUP, SPLITS_GROUP, decode_names
+from actionkit.store.manifest import check_objects, checks_enabled
+from actionkit.store.schema import ATTRS_KEY, READABLE_VERSIONS, REMEDY, SAMPLES_GROUP, SPLITS_GROUP, decode_names
 from actionkit.store.shards import load_sharded
-
-_REMEDY = "run `actionkit verify {path}` for the full list, then prepare the store again (--overwrite)"
 
 
 def layout_to_attrs(layout: Layout) -> dict[str, Any]:
@@ -60,7 +58,7 @@ class Store:
                 arrays = sorted(group[SAMPLES_GROUP].arrays())
             except Exception as exc:  # unparsable metadata (a store opened without checks)
                 raise DamagedStoreError(f"{path / SAMPLES_GROUP}: unreadable array metadata ({exc}); "
-                                        + _REMEDY.format(path=path)) from exc
+                                        + REMEDY.format(path=path)) from exc
             for name, arr in arrays:
                 values = self._read_whole(f"{SAMPLES_GROUP}/{name}", arr)
                 # Schema 2 stores names as UTF-8 bytes [N, L]; schema 1 as Zarr strings.
@@ -76,14 +74,14 @@ class Store:
             return arr[:]
         except Exception as exc:  # a checksum mismatch or an undecodable chunk
             raise DamagedStoreError(f"{self.path}: array {array} is unreadable ({type(exc).__name__}: {exc}); "
-                                    + _REMEDY.format(path=self.path)) from exc
+                                    + REMEDY.format(path=self.path)) from exc
 
     def _damaged(self, stream: str, index: int, exc: Exception) -> DamagedStoreError:
         rows = self.frames_of(index)
         return DamagedStoreError(
             f"{self.path}: stream {stream}, sample {index} ({self.samples['name'][index]}, frames "
             f"{rows.start}-{rows.stop - 1}) is unreadable ({type(exc).__name__}: {exc}); "
-            + _REMEDY.format(path=self.path))
+            + REMEDY.format(path=self.path))
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -236,14 +234,14 @@ class Store:
         try:
             fast = load_sharded(self.path / name, meta, strict=strict)
         except StoreError as exc:
-            raise DamagedStoreError(f"{exc}; " + _REMEDY.format(path=self.path)) from None
+            raise DamagedStoreError(f"{exc}; " + REMEDY.format(path=self.path)) from None
         if fast is not None:
             return fast
         try:
             return arr[:]
         except Exception as exc:
             raise DamagedStoreError(f"{self.path}: stream {name} is unreadable ({type(exc).__name__}: {exc}); "
-                                    + _REMEDY.format(path=self.path)) from exc
+                                    + REMEDY.format(path=self.path)) from exc
 
     def frames_of(self, index: int) -> slice:
         """The rows of sample ``index`` in every per-frame stream."""
@@ -379,57 +377,5 @@ def open_store(path: str | Path, *, allow_incomplete: bool = False) -> Store:
             f"{path}: the store is incomplete (its prepare did not finish); run the prepare again to resume it"
         )
     if checks_enabled():
-        _check_objects(path, attrs)
+        check_objects(path, attrs)
     return Store(path, group, attrs)
-
-
-def _check_objects(path: Path, attrs: dict[str, Any]) -> None:
-    """Every array's metadata parses; with a manifest, every chunk object is there, as written.
-
-    Raises:
-        DamagedStoreError: naming the first damaged array, chunk and sample range.
-    """
-    if "manifest" not in attrs:  # written before schema 2: metadata only
-        for rel in array_paths(path):
-            try:
-                json.loads((path / rel / "zarr.json").read_bytes())
-            except (OSError, ValueError) as exc:
-                raise DamagedStoreError(f"{path / rel / 'zarr.json'}: damaged array metadata ({exc}); "
-                                        f"prepare the store again (--overwrite)") from None
-        return
-    problems = check_manifest(path, attrs["manifest"], deep=False)
-    if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise DamagedStoreError(f"{path}: {describe_problem(path, attrs, problems[0])}{more}; "
-                                + _REMEDY.format(path=path))
-
-
-def describe_problem(path: Path, attrs: dict[str, Any], problem: ChunkProblem) -> str:
-    """A chunk problem in words: the array, the object, and the samples it holds (when known)."""
-    where = f"array {problem.array}" + (f" object {problem.key}" if problem.key else "")
-    text = f"{where} is {problem.what}" if problem.what == "missing" else f"{where}: {problem.what}"
-    if problem.rows is None:
-        return text
-    lo, hi = problem.rows
-    streams = attrs.get("streams", {})
-    per_frame = {n for n, s in streams.items() if not s.get("encoded")}
-    per_frame |= {s["index"] for s in streams.values() if s.get("encoded") and not s.get("per_sample")}
-    per_sample = {s["index"] for s in streams.values() if s.get("encoded") and s.get("per_sample")}
-    if problem.array.startswith(SAMPLES_GROUP + "/") or problem.array in per_sample:
-        return f"{text} (samples {lo}-{hi - 1})"
-    if problem.array.startswith(SPLITS_GROUP + "/"):
-        return f"{text} (split positions {lo}-{hi - 1})"
-    if problem.array not in per_frame:
-        return f"{text} (elements {lo}-{hi - 1})"
-    try:  # which samples those frames belong to
-        group = zarr.open_group(path, mode="r")
-        start = group[f"{SAMPLES_GROUP}/start"][:].astype(np.int64)
-        ends = start + group[f"{SAMPLES_GROUP}/frames"][:].astype(np.int64)
-        first, last = int(np.searchsorted(ends, lo, "right")), int(np.searchsorted(start, hi, "left")) - 1
-        if first > last:
-            return f"{text} (frames {lo}-{hi - 1})"
-        names = group[f"{SAMPLES_GROUP}/name"]
-        name_of = (lambda i: decode_names(names[i:i + 1])[0]) if names.ndim == 2 else (lambda i: str(names[i]))
-        return f"{text} (frames {lo}-{hi - 1}: samples {first}-{last}, {name_of(first)} to {name_of(last)})"
-    except Exception:  # the sample fields are damaged too: the frames must do
-        return f"{text} (frames {lo}-{hi - 1})"

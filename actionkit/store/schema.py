@@ -26,6 +26,8 @@ SCHEMA_VERSION = 2
 #: string extension (unreadable by tensorstore) and had no chunk manifest.
 READABLE_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
+#: What a damaged store's error message tells the user to do.
+REMEDY = "run `actionkit verify {path}` for the full list, then prepare the store again (--overwrite)"
 ATTRS_KEY = "actionkit"
 SAMPLES_GROUP = "samples"
 SPLITS_GROUP = "splits"

@@ -12,12 +12,9 @@ root attributes with ``complete: true``, last.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,7 @@ import numpy as np
 import zarr
 
 from actionkit.reports import Note, Skip
-from actionkit.store.errors import StoreError, StoreExistsError
+from actionkit.store.errors import StoreError, StoreExistsError, os_errors
 from actionkit.store.lock import StoreLock
 from actionkit.store.manifest import checks_enabled, write_manifest
 from actionkit.store.schema import (
@@ -48,24 +45,6 @@ from actionkit.store.schema import (
     stream_codecs,
     write_config,
 )
-
-
-@contextmanager
-def os_errors(path: Path) -> Iterator[None]:
-    """Turn an operating-system failure while writing ``path`` into a :class:`StoreError` that
-    says what to do (a full disk, a read-only folder, a permission)."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
-            what = ("no space left on the device; free some space (or choose another --out) and run the "
-                    "prepare again: it resumes from its last commit")
-        elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            what = f"no permission to write ({exc.strerror}); choose a writable --out folder"
-        else:
-            what = f"cannot write ({exc.strerror or exc}); check the folder, then run the prepare again"
-        where = exc.filename or path
-        raise StoreError(f"{where}: {what}") from exc
 
 
 def _write_json_atomic(path: Path, obj: Any) -> None:
