@@ -42,6 +42,7 @@ class StoreLock:
     def __init__(self, store: Path):
         self.path = lock_path(store)
         self._fd: int | None = None
+        self._owner = os.getpid()  # a forked worker inherits this object: only the owner releases
         self.took_over: dict | None = None
         self._acquire()
 
@@ -88,8 +89,8 @@ class StoreLock:
         self._fd = fd
 
     def release(self) -> None:
-        """Remove the lock file and drop the lock (idempotent)."""
-        if self._fd is None:
+        """Remove the lock file and drop the lock (idempotent; a no-op in forked children)."""
+        if self._fd is None or os.getpid() != self._owner:
             return
         try:
             self.path.unlink()
