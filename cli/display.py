@@ -9,8 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from actionkit.reports import PrepareReport
 
@@ -35,12 +45,30 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+class FramesColumn(ProgressColumn):
+    """Frames done and frames per second (video prepares, whose samples can take minutes each)."""
+
+    def render(self, task: Task) -> Text:
+        frames = task.fields.get("frames")
+        if frames is None:
+            return Text("")
+        rate = frames / task.elapsed if task.elapsed else 0.0
+        rate = f", {rate:,.{1 if rate < 10 else 0}f}/s" if task.elapsed else ""
+        return Text(f"{frames:,} frames{rate}")
+
+
 @contextmanager
-def prepare_progress(dataset: str):
-    """A progress bar; yields ``(on_start, on_progress)`` callbacks for :func:`actionkit.prepare.prepare`."""
+def prepare_progress(dataset: str, *, frames: bool = False):
+    """A progress bar; yields ``(on_start, on_progress, on_frames)`` callbacks for :mod:`actionkit.prepare`.
+
+    Args:
+        dataset: Shown before the bar.
+        frames: Also count frames as the workers finish them (``on_frames`` of
+            :func:`actionkit.prepare.prepare_video`).
+    """
     progress = Progress(
         TextColumn(f"[bold]{dataset}[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=False,
+        FramesColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=False,
     )
     task = None
 
@@ -48,13 +76,17 @@ def prepare_progress(dataset: str):
         nonlocal task
         if done:
             err_console.print(f"resuming an interrupted prepare: {done} of {total} samples already done")
-        task = progress.add_task(dataset, total=total, completed=done)
+        task = progress.add_task(dataset, total=total, completed=done, **({"frames": 0} if frames else {}))
 
     def on_progress(n: int) -> None:
         progress.advance(task, n)
 
+    def on_frames(n: int) -> None:
+        if task is not None:
+            progress.update(task, frames=progress.tasks[task].fields["frames"] + n)
+
     with progress:
-        yield on_start, on_progress
+        yield on_start, on_progress, on_frames
 
 
 #: More skipped files than this are listed in a file beside the store, not on the screen.

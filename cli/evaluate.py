@@ -43,7 +43,7 @@ def eval_command(
         ctx = setup("auto")
         try:
             if protocol == "test":
-                from actionkit.trainers.video_eval import run_test_protocol
+                from actionkit.trainers.evaluation import run_test_protocol
 
                 mods = tuple(m.strip() for m in modalities.split(",") if m.strip()) if modalities else None
                 results, path = run_test_protocol(run, ctx, mods, batch_size, workers)

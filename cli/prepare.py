@@ -92,7 +92,7 @@ def prepare_command(
         chosen = ("video",)
     try:
         source = entry.build(raw_paths, options)
-        with prepare_progress(dataset) as (on_start, on_progress):
+        with prepare_progress(dataset, frames=entry.kind == "video") as (on_start, on_progress, on_frames):
             common = dict(workers=workers, strict=strict, overwrite=overwrite, limit=limit,
                           on_start=on_start, on_progress=on_progress)
             if entry.kind == "video":
@@ -101,7 +101,7 @@ def prepare_command(
                                          flow_rounding=flow_rounding,
                                          min_frames=min_frames or (2 if flowing else 1))
                 report = prepare_video(source, store, streams=chosen, settings=settings,
-                                       shard=parse_shard(shard) if shard else None, **common)
+                                       shard=parse_shard(shard) if shard else None, on_frames=on_frames, **common)
             else:
                 if shard:
                     raise ValueError("--shard is for video datasets; skeleton datasets prepare in minutes on one "

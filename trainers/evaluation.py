@@ -36,11 +36,12 @@ from torch.utils.data import DataLoader, Dataset
 from actionkit import open_store
 from actionkit.data import SkeletonDataset, collate
 from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
 from actionkit.trainers.method import EncoderRecipe
 from actionkit.trainers.probe import alignment_path, linear_probe, train_alignment
-from actionkit.trainers.registry import METHODS
+from actionkit.trainers.registry import METHODS, get_method
 from actionkit.trainers.supervised import Supervised, SupervisedConfig
 
 
@@ -313,3 +314,49 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
     name += "-standardized" if protocol == "linear" and opts.standardize else ""
     name += "-random-init" if opts.random_init else ""
     return results, write_results(Path(run), name, results)
+
+
+def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
+             batch_size: int | None = None, workers: int | None = None) -> tuple[dict[str, Any], Path]:
+    """A run's test protocol on its last checkpoint (``actionkit eval test``); writes ``RUN/results/test*.json``.
+
+    Args:
+        run: The run folder (or a checkpoint file in it).
+        ctx: The device to test on.
+        modalities: Test with these modality networks only (default: all of the run's).
+        batch_size: Videos per batch (default: the run's ``data.eval_batch_size``).
+        workers: Loader workers (default: the run's).
+
+    Returns:
+        The results and the file they were written to (``test.json``, or
+        ``test-rgb+depth.json`` for a subset).
+
+    Raises:
+        ValueError: The run's method has no video test protocol, or a modality it did not train.
+    """
+    path = Path(run)
+    ckpt_path = path / "checkpoints" / "last.pt" if path.is_dir() else path
+    ckpt = load_checkpoint(ckpt_path)
+    entry = get_method(ckpt["method"])
+    if entry.test_set is None:
+        raise ValueError(f"{run}: method {ckpt['method']} has no video test protocol; use linear, knn or finetune")
+    cfg = from_dict(entry.config, ckpt["config"])
+    method, _, _ = entry.build(cfg)
+    method.load_state_dict(ckpt["model"])
+    trained = tuple(getattr(method, "modalities", ()))
+    chosen = tuple(modalities) if modalities else trained
+    unknown = [m for m in chosen if m not in trained]
+    if unknown:
+        raise ValueError(f"{run}: the run trained {', '.join(trained)}; it has no {', '.join(unknown)} network")
+    dataset = entry.test_set(cfg, chosen)
+    batch = batch_size or getattr(cfg.data, "eval_batch_size", 1) or 1
+    nworkers = cfg.data.workers if workers is None else workers
+    loader = DataLoader(dataset, batch_size=batch, shuffle=False, num_workers=nworkers,
+                        multiprocessing_context=getattr(dataset, "worker_context", None) if nworkers else None,
+                        worker_init_fn=getattr(dataset, "worker_init", None) if nworkers else None)
+    method.to(ctx.device).eval()
+    results: dict[str, Any] = dict(method.evaluate(loader, ctx.device))
+    results.update({"modalities": list(chosen), "videos": len(dataset), "checkpoint": str(ckpt_path),
+                    "epoch": ckpt["state"]["epoch"]})
+    name = "test" + (f"-{'+'.join(chosen)}" if modalities else "")
+    return results, write_results(ckpt_path.parent.parent, name, results)

@@ -311,7 +311,7 @@ def build(cfg: MMLConfig) -> tuple[MML, VideoClipDataset, VideoClipDataset]:
 
 
 # ---------------------------------------------------------------------- the three-stage pipeline
-def run_pipeline(cfg: MMLConfig, out: Path) -> dict[str, Any]:
+def run_pipeline(cfg: MMLConfig, out: Path, train: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """Fig. 3: two ``ce`` RGB runs, one ``ml`` run per final modality, then the ``mml`` run.
 
     ``cfg.model.modalities`` are the final stage's; ``cfg.model.init`` is the ImageNet file of
@@ -320,9 +320,13 @@ def run_pipeline(cfg: MMLConfig, out: Path) -> dict[str, Any]:
     the pipeline, so that no later stage starts from unfinished weights; running the same
     command again skips the stages that have a summary and resumes the stopped one from its
     checkpoint.
-    """
-    from actionkit.trainers.registry import train
 
+    Args:
+        cfg: The final stage's settings (with ``pipeline`` true).
+        out: The pipeline's folder.
+        train: The registry's ``train(method, config, out=..., resume=...)``, passed in by
+            the registry so that this module does not import the registry that imports it.
+    """
     final = tuple(cfg.model.modalities)
     ml_runs = [out / f"ml{i}" for i in range(len(final))]
     plan = [("ce0", "ce", ("rgb",), cfg.model.init, cfg.run.seed),

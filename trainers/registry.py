@@ -31,8 +31,9 @@ class MethodEntry:
             ``actionkit eval`` rebuilds and feeds the run's encoder.
         test_set: ``(config, modalities or None) -> dataset``: the multi-view test set of a
             video method (``actionkit eval test``).
-        pipeline: ``(config, run folder) -> summary``: runs several stages when the config
-            asks for it (``pipeline`` true; MML's three stages).
+        pipeline: ``(config, run folder, train) -> summary``: runs several stages, each with
+            this module's :func:`train`, when the config asks for it (``pipeline`` true;
+            MML's three stages).
     """
 
     config: type
@@ -42,7 +43,7 @@ class MethodEntry:
     variants: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     encoder_recipe: Callable[[dict[str, Any], str | None], EncoderRecipe] | None = None
     test_set: Callable[[Any, tuple[str, ...] | None], Any] | None = None
-    pipeline: Callable[[Any, Path], dict[str, Any]] | None = None
+    pipeline: Callable[[Any, Path, Callable[..., dict[str, Any]]], dict[str, Any]] | None = None
 
 
 METHODS: dict[str, MethodEntry] = {
@@ -122,7 +123,7 @@ def train(method: str, cfg: Any, out: Path | None = None, resume: Path | None = 
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / method / stamp
     if entry.pipeline is not None and getattr(cfg, "pipeline", False):
-        return entry.pipeline(cfg, Path(out))
+        return entry.pipeline(cfg, Path(out), train)
     ctx = setup(cfg.run.device)
     try:
         model, train_set, eval_set = entry.build(cfg)

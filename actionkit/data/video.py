@@ -26,6 +26,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from actionkit.data.video_transforms import Clip, to_tensor_layout
+from actionkit.extras import require
 from actionkit.store.reader import Store, open_store
 
 
@@ -165,9 +166,7 @@ class VideoClipDataset(Dataset):
 
 
 def _pin_opencv(worker_id: int) -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
+    require("cv2", "video").setNumThreads(1)
 
 
 def video_loader(dataset: VideoClipDataset, batch_size: int, *, shuffle: bool, workers: int = 0,

@@ -47,7 +47,7 @@ def video_fps(file: RawFile) -> float:
     Raises:
         SampleError: the video cannot be opened (the reason names the file).
     """
-    from actionkit.video.decode import VideoError, probe
+    from actionkit.codecs.video import VideoError, probe
 
     with local_video(file) as path:
         try:
@@ -63,7 +63,7 @@ def video_frames(file: RawFile) -> Iterator[np.ndarray]:
         SampleError: while iterating, when decoding fails or FFmpeg reports damage (a
             truncated file, a corrupt packet): the reason names the file and quotes FFmpeg.
     """
-    from actionkit.video.decode import VideoError, iter_frames
+    from actionkit.codecs.video import VideoError, iter_frames
 
     with local_video(file) as path:
         try:

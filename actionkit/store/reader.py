@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import zarr
 
+from actionkit.codecs import image_decoder, video_decoder
 from actionkit.layouts import Layout
 from actionkit.store.errors import DamagedStoreError, IncompleteStoreError, SchemaVersionError, StoreError
 from actionkit.store.manifest import check_objects, checks_enabled
@@ -180,13 +181,12 @@ class Store:
         Raises:
             ValueError: a requested frame has no image (the last frame of ``flow``).
         """
-        from actionkit.video.images import decode_image
-
         if self.attrs["streams"].get(name, {}).get("per_sample"):
             return self._decode_video(index, name, frames)
         if frames is None and self.attrs["streams"].get(name, {}).get("last_frame_empty"):
             frames = np.arange(max(int(self.samples["frames"][index]) - 1, 0))
         records = self.encoded(index, name, frames)
+        decode = image_decoder(self.attrs["streams"][name]["codec"])
         wanted = np.arange(len(records)) if frames is None else np.asarray(frames).reshape(-1)
         planes = []
         for t, record in zip(wanted, records):
@@ -194,7 +194,7 @@ class Store:
                 raise ValueError(f"{self.path}: frame {int(t)} of sample {index} has no {name} image "
                                  f"(a sample of T frames has T-1 {name} frames)" if name in ("flow", "rgbdiff")
                                  else f"{self.path}: frame {int(t)} of sample {index} has no {name} image")
-            parts = [decode_image(data, what=f"{self.path} sample {index} {name} frame {int(t)}") for data in record]
+            parts = [decode(data, f"{self.path} sample {index} {name} frame {int(t)}") for data in record]
             planes.append(parts[0] if len(parts) == 1 else np.stack(parts, axis=-1))
         if not planes:
             raise ValueError(f"{self.path}: no frames requested")
@@ -202,7 +202,7 @@ class Store:
 
     def _decode_video(self, index: int, name: str, frames) -> np.ndarray:
         """Frames of a sample stored as its encoded video file (frame-accurate sequential decode)."""
-        from actionkit.video.decode import VideoError, read_frames
+        from actionkit.codecs.video import VideoError
 
         (data,), = self.encoded(index, name)
         n = int(self.samples["frames"][index])
@@ -211,7 +211,7 @@ class Store:
             raise IndexError(f"{self.path}: frame indices {wanted.tolist()} out of range for sample {index} "
                              f"({n} frames)")
         try:
-            return read_frames(data, wanted % max(n, 1))
+            return video_decoder(self.attrs["streams"][name]["codec"])(data, wanted % max(n, 1))
         except VideoError as exc:
             raise ValueError(f"{self.path}: sample {index} {name}: {exc}") from None
 

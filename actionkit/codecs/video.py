@@ -5,7 +5,8 @@ sequential decode yields at positions i. Random access (seeking to key frames) i
 fast but trusts the container's index; it is used only when the count it reports agrees
 with a sequential count. Otherwise, and for PyAV, frames are read by decoding
 sequentially up to the last index needed. Every function takes a file path or the
-encoded bytes of a video (as a video store holds them).
+encoded bytes of a video (as a video store holds them). decord and PyAV (the ``video``
+extra) are imported on first use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from actionkit.extras import require
 
 BACKENDS = ("auto", "decord", "pyav")
 
@@ -73,7 +76,7 @@ def _exists(path: VideoInput):
 
 
 def _decord_reader(path, threads: int):
-    import decord
+    decord = require("decord", "video")
 
     try:
         return decord.VideoReader(path, num_threads=threads)
@@ -118,7 +121,7 @@ def _ffmpeg_log() -> Iterator[list]:
 
 
 def _pyav_frames(path, check_damage: bool = False) -> Iterator[np.ndarray]:
-    import av
+    av = require("av", "video")
 
     with contextlib.ExitStack() as stack:
         logs = stack.enter_context(_ffmpeg_log()) if check_damage else []
@@ -147,7 +150,7 @@ def _pyav_frames(path, check_damage: bool = False) -> Iterator[np.ndarray]:
 
 
 def _pyav_info(path, check_damage: bool = False) -> VideoInfo:
-    import av
+    av = require("av", "video")
 
     with contextlib.ExitStack() as stack:
         logs = stack.enter_context(_ffmpeg_log()) if check_damage else []
