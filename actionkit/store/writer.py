@@ -57,12 +57,15 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def store_state(path: Path) -> str:
-    """``"absent"``, ``"complete"``, ``"partial"`` (a resumable prepare) or ``"other"``."""
+    """``"absent"``, ``"complete"``, ``"partial"`` (a resumable prepare), ``"unstarted"`` (a
+    prepare killed before its first commit: nothing to keep) or ``"other"``."""
     path = Path(path)
     if not path.exists():
         return "absent"
     if (path / JOURNAL_DIR / "state.json").exists():
         return "partial"
+    if (path / JOURNAL_DIR).is_dir():
+        return "unstarted"
     try:
         attrs = zarr.open_group(path, mode="r").attrs.get(ATTRS_KEY, {})
     except Exception:
@@ -168,7 +171,10 @@ class StoreWriter:
 
     # ---------------------------------------------------------------- set-up
     def _create(self) -> None:
-        root = zarr.open_group(self.path, mode="w", zarr_format=3)
+        # The journal folder comes first: a run killed before its first state.json leaves a
+        # store that store_state calls "unstarted", which the next run recreates.
+        self._journal.mkdir(parents=True)
+        root = zarr.open_group(self.path, mode="a", zarr_format=3)
         for enc in self.encoded:
             root.require_group(enc.name).create_array(
                 "bytes", shape=(0,), dtype="uint8", chunks=(BLOB_CHUNK_BYTES,), shards=(BLOB_SHARD_BYTES,),
@@ -188,7 +194,6 @@ class StoreWriter:
                 **stream_codecs(itemsize),
             )
         root.attrs[ATTRS_KEY] = {"schema_version": SCHEMA_VERSION, "complete": False, **self.identity}
-        self._journal.mkdir()
         (self._journal / "rows.jsonl").touch()
         self._commit_state()
 
