@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from actionkit.cli.evaluate import eval_command
+from actionkit.cli.export import export_command
+from actionkit.cli.import_cmd import import_app
 from actionkit.cli.prepare import prepare_command
 from actionkit.cli.train import train_command
 
@@ -21,6 +23,8 @@ app = typer.Typer(
 app.command("prepare")(prepare_command)
 app.command("train")(train_command)
 app.command("eval")(eval_command)
+app.command("export")(export_command)
+app.add_typer(import_app, name="import")
 
 
 @app.command("info")

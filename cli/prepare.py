@@ -49,7 +49,12 @@ def prepare_command(
     annotations: Annotated[Optional[Path], typer.Option(
         "--annotations", "--splits", "--labels",
         help="UCF-101: the ucfTrainTestlist folder (--splits); Kinetics: the annotation CSV folder; "
-             "Something-Something v2: the label JSON folder (--labels). Default: searched for under --raw.")] = None,
+             "Something-Something v2: the label JSON folder (--labels); custom: the labels CSV/TSV "
+             "(--labels). Default: searched for under --raw.")] = None,
+    layout: Annotated[Optional[str], typer.Option(
+        help="custom: the skeleton layout, ntu25, kinect-v1-20, coco17, openpose18 or a layout.json.")] = None,
+    classes: Annotated[Optional[Path], typer.Option(
+        help="custom: class names, one a line (line i = label i). Default: from the labels file.")] = None,
     align: Annotated[str, typer.Option(
         help="NW-UCLA videos: pair RGB and depth by frame-number, or truncate both to the shorter (DMCL's code).")
     ] = "frame-number",
@@ -86,7 +91,7 @@ def prepare_command(
         )
     store = out or default_store(dataset)
     options = SourceOptions(bodies=bodies, missing_list=missing_list, label_frame_base=label_frame_base,
-                            annotations=annotations, align=align)
+                            annotations=annotations, align=align, layout=layout, classes=classes)
     chosen = tuple(s.strip() for s in streams.split(",") if s.strip()) if streams else entry.streams
     if as_video:
         chosen = ("video",)

@@ -91,6 +91,8 @@ class SkeletonDataset(Dataset):
         seed: Base seed of the per-item generators.
         pre_transform: A deterministic transform applied once per sample when the
             dataset is built (e.g. ``Normalize("agcn")``), instead of once per epoch.
+            With ``stream`` ``motion`` or ``bone`` it normalises the joints, and the
+            stream is derived from them (every store holds its joint stream).
 
     Raises:
         ValueError: The store is not a skeleton store, the split or stream does not
@@ -132,14 +134,19 @@ class SkeletonDataset(Dataset):
         self._labels = np.asarray(st.samples["label"], dtype=np.int64)[self._ids]
         self._starts = np.asarray(st.samples["start"], dtype=np.int64)[self._ids]
         self._frames = np.asarray(st.samples["frames"], dtype=np.int64)[self._ids]
-        self._data = st.load_stream(stream)
+        # A normalisation is defined on joints: a motion or bone stream is derived from the
+        # normalised joints (as 2s-AGCN derives them from its normalised data), never
+        # normalised itself (that would subtract the centre joint's motion and loop the
+        # empty last motion frame).
+        derive = stream if pre_transform is not None and stream in ("motion", "bone") else None
+        self._data = st.load_stream("joint" if derive else stream)
         self._names = np.asarray(st.samples["name"])[self._ids]
         if checks_enabled():  # before any normalisation could turn a NaN into numbers
-            check_finite(st, stream, self._data)
+            check_finite(st, "joint" if derive else stream, self._data)
         self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
         self._epoch_np = self._epoch.numpy()
         if pre_transform is not None:
-            self._apply_pre_transform(pre_transform)
+            self._apply_pre_transform(pre_transform, derive)
 
     @staticmethod
     def _split_indices(st: Store, split: tuple[str, str] | None) -> np.ndarray:
@@ -153,10 +160,14 @@ class SkeletonDataset(Dataset):
             raise ValueError(f"{st.path}: no split {protocol}/{part}; available splits: {have}")
         return st.splits[protocol][part]
 
-    def _apply_pre_transform(self, fn: Callable) -> None:
+    def _apply_pre_transform(self, fn: Callable, derive: str | None = None) -> None:
         rng = np.random.default_rng(self.seed)
         parts = [np.asarray(fn(self._data[s : s + n], rng), dtype=np.float32)
                  for s, n in zip(self._starts, self._frames)]  # fmt: skip
+        if derive == "motion":
+            parts = [motion(x) for x in parts]
+        elif derive == "bone":
+            parts = [bone(x, self._parents) for x in parts]
         self._frames = np.array([len(p) for p in parts], dtype=np.int64)
         self._starts = np.concatenate([[0], np.cumsum(self._frames)[:-1]]).astype(np.int64)
         shape = self._data.shape[1:]
