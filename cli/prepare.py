@@ -43,7 +43,12 @@ def prepare_command(
     annotations: Annotated[Optional[Path], typer.Option(
         "--annotations", "--splits", "--labels",
         help="UCF-101: the ucfTrainTestlist folder (--splits); Kinetics: the annotation CSV folder; "
-             "Something-Something v2: the label JSON folder (--labels). Default: searched for under --raw.")] = None,
+             "Something-Something v2: the label JSON folder (--labels); custom: the labels CSV/TSV "
+             "(--labels). Default: searched for under --raw.")] = None,
+    layout: Annotated[Optional[str], typer.Option(
+        help="custom: the skeleton layout, ntu25, kinect-v1-20, coco17, openpose18 or a layout.json.")] = None,
+    classes: Annotated[Optional[Path], typer.Option(
+        help="custom: class names, one a line (line i = label i). Default: from the labels file.")] = None,
     align: Annotated[Literal["frame-number", "truncate"], typer.Option(
         help="NW-UCLA videos: pair RGB and depth by frame-number, or truncate both to the shorter (DMCL's code).")
     ] = "frame-number",
@@ -62,7 +67,14 @@ def prepare_command(
         help="Videos: skip samples with fewer frames. Default: 2 when flow or rgbdiff is stored, else 1.")] = None,
 ) -> None:
     """Build the canonical store of DATASET from its raw download (resumes an interrupted run)."""
-    from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
+    from actionkit.cli.display import (
+        console,
+        fail,
+        prepare_progress,
+        prepare_summary,
+        print_skipped,
+        write_skipped_list,
+    )
     from actionkit.prepare import PrepareError, prepare
     from actionkit.prepare.parts import parse_shard
     from actionkit.prepare.video import VideoSettings, prepare_video
@@ -88,7 +100,7 @@ def prepare_command(
         )
     store = out or default_store(dataset)
     options = SourceOptions(bodies=bodies, missing_list=missing_list, label_frame_base=label_frame_base,
-                            annotations=annotations, align=align)
+                            annotations=annotations, align=align, layout=layout, classes=classes)
     chosen = tuple(s.strip() for s in streams.split(",") if s.strip()) if streams else entry.streams
     valid = tuple(VIDEO_STREAMS) if entry.kind == "video" else tuple(SKELETON_STREAMS)
     unknown = [s for s in chosen if s not in valid]
@@ -116,7 +128,12 @@ def prepare_command(
                 report = prepare(source, store, streams=chosen, **common)
     except (FileNotFoundError, PrepareError, StoreError, ValueError) as exc:
         fail(str(exc))
-    console.print(prepare_summary(report))
+    try:
+        listing = write_skipped_list(report)
+    except OSError as exc:
+        fail(f"{exc.filename}: cannot write the list of skipped files ({exc.strerror})")
+    console.print(prepare_summary(report, listing))
+    print_skipped(report, listing)
 
 
 def register(app: typer.Typer) -> None:

@@ -32,13 +32,19 @@ def verify_command(store: StorePath) -> None:
     from actionkit.store.inspect import verify_store
 
     report = verify_store(store)
-    for line in report.checked:
-        console.print(f"[green]ok[/]  {line}", highlight=False)
-    for line in report.problems:
-        err_console.print(f"[bold red]bad[/] {line}", highlight=False)
+    for check, problems in report.results:
+        if not problems:
+            console.print(f"[green]ok[/]   {check}", highlight=False, soft_wrap=True)
+        for line in problems:
+            err_console.print(f"[bold red]bad[/]  {line}", highlight=False, soft_wrap=True)
+    for line in report.warnings:
+        err_console.print(f"[yellow]warn[/] {line}", highlight=False, soft_wrap=True)
     if not report.ok:
+        err_console.print(f"[bold red]not ok[/]: {store}: {len(report.problems)} problem(s) found", highlight=False,
+                          soft_wrap=True)
         raise typer.Exit(1)
-    console.print(f"[bold green]{store} verified[/]")
+    console.print(f"[bold green]ok[/]: {store} verified" + (" (with warnings)" if report.warnings else ""),
+                  highlight=False, soft_wrap=True)
 
 
 def show_command(

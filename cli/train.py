@@ -172,6 +172,7 @@ def _missing_store(store: str) -> str | None:
 
 def _train(method: str, **values: Any) -> None:
     from actionkit.store.errors import StoreError
+    from actionkit.trainers.engine import DivergedError
     from actionkit.trainers.registry import train
 
     try:
@@ -180,9 +181,11 @@ def _train(method: str, **values: Any) -> None:
         if problem:
             fail(problem)
         summary = train(method, cfg, out=values.get("out"), resume=values.get("resume"))
-    except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
+    except (KeyError, ValueError, FileNotFoundError, StoreError, DivergedError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
     console.print_json(data=summary)
+    if summary.get("signal"):  # stopped by SIGTERM/SIGINT, checkpoint written: the shell's convention
+        raise typer.Exit(128 + int(summary["signal"]))
 
 
 def _config(method: str, **values: Any) -> None:

@@ -303,7 +303,7 @@ def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
     assert 0.0 <= results["top1"] <= 1.0
     # the loaded encoder is the run's query encoder, and a random-init one differs from it
     enc = load_encoder(run, modality="bone")
-    state = torch.load(run / "checkpoints" / "last.pt", weights_only=False)["model"]
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]
     for k, v in enc.encoder.state_dict().items():
         assert torch.equal(v, state[f"encoders.bone.backbone.{k}"])
     fresh = load_encoder(run, random_init=True, modality="bone").encoder.state_dict()
