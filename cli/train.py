@@ -175,14 +175,14 @@ def _train(method: str, **values: Any) -> None:
     from actionkit.trainers.engine import DivergedError
     from actionkit.trainers.registry import train
 
+    cfg = None
     try:
         cfg = _resolve(method, values)
-        problem = None if values.get("resume") else _missing_store(cfg.data.store)
-        if problem:
-            fail(problem)
         summary = train(method, cfg, out=values.get("out"), resume=values.get("resume"))
     except (KeyError, ValueError, FileNotFoundError, StoreError, DivergedError) as exc:
-        fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+        # a store that is not there: say how to build it (the run's own store only, not a resumed one's)
+        missing = _missing_store(cfg.data.store) if cfg is not None and not values.get("resume") else None
+        fail(missing or (str(exc.args[0]) if isinstance(exc, KeyError) else str(exc)))
     console.print_json(data=summary)
     if summary.get("signal"):  # stopped by SIGTERM/SIGINT, checkpoint written: the shell's convention
         raise typer.Exit(128 + int(summary["signal"]))
