@@ -45,8 +45,10 @@ LAYERS: dict[str, int] = {
     "actionkit.data": 5,
     "actionkit.models": 5,
     "actionkit.losses": 5,
+    "actionkit.export": 5,  # stores -> other projects' files
     # 6 what runs them
     "actionkit.demo": 6,
+    "actionkit.importers": 6,  # other projects' files -> stores (through prepare)
     "actionkit.trainers": 6,
     # 7 the command line: parses and calls
     "actionkit.cli": 7,

@@ -60,7 +60,7 @@ def test_supervised_run_writes_its_folder(run_dir):
     for name in ("config.json", "metrics.jsonl", "summary.json", "checkpoints/last.pt"):
         assert (run_dir / name).exists(), name
     cfg = json.loads((run_dir / "config.json").read_text())
-    assert cfg["model"]["backbone"] == "stgcn16" and cfg["data"]["frames"] == 16
+    assert cfg["model"]["backbone"] == "stgcn5" and cfg["data"]["frames"] == 16
 
 
 def test_existing_run_folder_is_not_overwritten(store, run_dir):
