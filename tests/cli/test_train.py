@@ -13,7 +13,7 @@ from actionkit.prepare import prepare
 from actionkit.sources.ntu import NTUSource
 from actionkit.synthetic import generate_ntu_dataset
 from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.registry import METHODS
+from actionkit.trainers.registry import METHODS, resolve_config
 
 runner = CliRunner()
 TINY = ["--set", "run.epochs=2", "--set", "data.frames=8", "--set", "data.batch_size=4", "--set", "data.workers=0",
@@ -193,8 +193,9 @@ def test_train_supervised_writes_the_run_and_prints_its_summary(cli_run, cli_sto
     # --store and every --set reached the run's config; the rest is the demo preset.
     assert config["data"]["store"] == str(cli_store)
     assert (config["data"]["frames"], config["data"]["batch_size"], config["run"]["epochs"]) == (8, 4, 1)
-    assert config["model"]["backbone"] == "stgcn16"
-    assert load_checkpoint(run)["state"] == {"epoch": 1, "step": 2, "position": 0}
+    assert config["model"]["backbone"] == resolve_config("supervised", "demo", [], None).model.backbone
+    state = load_checkpoint(run)["state"]
+    assert (state["epoch"], state["step"], state["position"]) == (1, 2, 0)
 
 
 def test_train_errors_are_one_line(cli_store, tmp_path):
