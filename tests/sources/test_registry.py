@@ -107,12 +107,24 @@ def ucf101(root: Path) -> tuple[Path, SourceOptions]:
     return root / "UCF-101", SourceOptions(annotations=lists)
 
 
+def custom(root: Path) -> tuple[Path, SourceOptions]:
+    # docs/custom.md: one .npy per sample ([T, V, C] for one body), a labels CSV with class names.
+    for name in ("s01_e01_a01", "s02_e01_a02"):
+        root.mkdir(parents=True, exist_ok=True)
+        np.save(root / f"{name}.npy", np.zeros((4, 20, 3), np.float32))
+    labels = root.parent / "labels.csv"
+    labels.write_text("name,label,subject,xsub\ns01_e01_a01,walk,1,train\ns02_e01_a02,wave,2,test\n")
+    classes = root.parent / "classes.txt"
+    classes.write_text("wave\nwalk\n")
+    return root, SourceOptions(layout="kinect-v1-20", annotations=labels, classes=classes)
+
+
 FIXTURES = {
     "ntu60": lambda r: ntu(r, "ntu60"), "ntu120": lambda r: ntu(r, "ntu120"),
     "pkummd1": lambda r: pkummd(r, 1), "pkummd2": lambda r: pkummd(r, 2), "nwucla": nwucla,
     "nwucla-rgbd": nwucla_rgbd, "ntu60-rgbd": lambda r: ntu_rgbd(r, "ntu60"),
     "ntu120-rgbd": lambda r: ntu_rgbd(r, "ntu120"), "kinetics400": kinetics, "uwa3d2-rgbd": uwa3d, "ssv2": ssv2,
-    "ucf101": ucf101,
+    "ucf101": ucf101, "custom": custom,
 }  # fmt: skip
 
 #: What each fixture holds: samples found by the scan, and the first and last (name, 0-based label) by
@@ -131,6 +143,7 @@ EXPECTED = {
     "uwa3d2-rgbd": (2, ("a01_s01_v01_e00", 0), ("a30_s10_v04_e02", 29)),
     "ssv2": (2, ("10", 0), ("20", 1)),
     "ucf101": (2, ("v_ApplyEyeMakeup_g08_c01", 0), ("v_YoYo_g01_c01", 1)),
+    "custom": (2, ("s01_e01_a01", 1), ("s02_e01_a02", 0)),  # --classes: line i is label i
 }
 
 
