@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from actionkit.trainers.evaluation import load_encoder
+from actionkit.trainers.method import finetuned_path
 
 
 def features(run: Path, modality: str | None = None) -> tuple[torch.Tensor, ...]:
@@ -34,6 +35,6 @@ def knn_top1(run: Path, modality: str | None = None) -> float:
     return float((ty[nearest] == vy).float().mean())
 
 
-def finetune_summary(run: Path) -> dict:
+def finetune_summary(run: Path, modality: str | None = None) -> dict:
     """The summary the finetune protocol's own training run wrote."""
-    return json.loads((Path(run) / "eval" / "finetune" / "summary.json").read_text())
+    return json.loads((finetuned_path(Path(run), modality) / "summary.json").read_text())

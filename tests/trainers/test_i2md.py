@@ -339,7 +339,7 @@ def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
     assert results["modality"] == "joint" and results["epochs"] == 2
     assert results["top1"] == pytest.approx(linear_probe(tx, ty, vx, vy, 60, epochs=2)["top1"])
     results, _ = run_protocol("finetune", run, cpu, EvalOptions(epochs=1, modality="motion"))
-    assert results["top1"] == byhand.finetune_summary(run)["top1"] and results["epochs"] == 1
+    assert results["top1"] == byhand.finetune_summary(run, "motion")["top1"] and results["epochs"] == 1
     # the loaded encoder is the run's query encoder, and a random-init one differs from it
     enc = load_encoder(run, modality="bone")
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]
