@@ -67,3 +67,9 @@ def export_command(
         console.print(f"  ... {len(report.files) - 12} more files", highlight=False)
     for note in report.notes:
         console.print(f"[yellow]note[/] {note}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    from actionkit.cli.commands import CONTEXT
+
+    app.command("export", context_settings=CONTEXT, short_help="A store in another project's files.")(export_command)

@@ -47,3 +47,7 @@ def import_pyskl_command(
     except (OSError, ValueError, PrepareError, StoreError, EOFError) as exc:
         fail(f"{file}: {exc}" if str(file) not in str(exc) else str(exc))
     console.print(prepare_summary(report))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(import_app, name="import", short_help="Another project's prepared data as a store.")

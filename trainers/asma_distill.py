@@ -33,6 +33,7 @@ from actionkit import open_store
 from actionkit.data import SkeletonDataset
 from actionkit.losses import knowledge_distillation
 from actionkit.models import FeatureAlignment, LinearHead, build_backbone
+from actionkit.models.weights import load_tensors
 from actionkit.trainers import asma
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
@@ -121,7 +122,7 @@ def load_teacher(cfg: TeacherConfig) -> tuple[AlignedTeacher, dict[str, Any]]:
         encoders = [asma.encoder_recipe(ckpt["config"], name).build_finetuned(store, Path(cfg.run),
                                                                               None if name == "theta" else name)
                     for name in ("theta", "phi")]  # fmt: skip
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    saved = load_tensors(path)
     alignment = FeatureAlignment(saved["dim"], saved["num_classes"], num_heads=saved["num_heads"])
     alignment.load_state_dict(saved["state_dict"])
     teacher = AlignedTeacher(*encoders, alignment).eval()

@@ -108,7 +108,8 @@ class RunEncoder:
         return self.recipe.finetune
 
 
-def load_encoder(run: Path, random_init: bool = False, modality: str | None = None) -> RunEncoder:
+def load_encoder(run: Path, random_init: bool = False, modality: str | None = None,
+                 store: Path | None = None) -> RunEncoder:
     """The encoder of a run folder's last checkpoint (or a fresh one with ``random_init``).
 
     Args:
@@ -116,6 +117,7 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
         random_init: An untrained encoder of the run's config instead: the baseline.
         modality: Which of a multi-modal run's encoders (``joint``, ``motion``, ``bone``);
             None for the method's default (joint).
+        store: Evaluate on this store instead of the one the run recorded.
 
     Raises:
         FileNotFoundError: no checkpoint in ``run``.
@@ -127,7 +129,10 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
     entry = METHODS.get(method)
     if entry is None or entry.encoder_recipe is None:
         raise ValueError(f"{run}: runs of method {method!r} have no encoder the protocols can evaluate")
-    recipe = entry.encoder_recipe(ckpt["config"], modality)
+    config = ckpt["config"]
+    if store is not None:
+        config = {**config, "data": {**config["data"], "store": str(Path(store).expanduser().resolve())}}
+    recipe = entry.encoder_recipe(config, modality)
     torch.manual_seed(recipe.finetune.run.seed)
     encoder = recipe.build_encoder(open_store(recipe.finetune.data.store), None if random_init else ckpt["model"],
                                    f"{run} ({method})")  # fmt: skip
@@ -208,15 +213,16 @@ class EvalOptions:
     standardize: bool = False
     modality: str | None = None
     align: bool = False
+    store: Path | None = None
 
 
 #: The two encoders the feature-alignment module fuses (ASMa's f_theta and f_phi).
 ALIGNED_ENCODERS = ("theta", "phi")
 
 
-def _load_aligned_pair(run: Path, random_init: bool, modality: str) -> RunEncoder:
+def _load_aligned_pair(run: Path, random_init: bool, modality: str, store: Path | None = None) -> RunEncoder:
     try:
-        return load_encoder(run, random_init=random_init, modality=modality)
+        return load_encoder(run, random_init=random_init, modality=modality, store=store)
     except ValueError as exc:
         raise ValueError(f"--align needs a run with the two encoders {' and '.join(ALIGNED_ENCODERS)} "
                          f"(an asma run): {exc}") from None  # fmt: skip
@@ -251,7 +257,7 @@ def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = 
         FileNotFoundError: ``combined`` before both encoders were fine-tuned.
     """
     run, cfg = enc.run, enc.config
-    phi = _load_aligned_pair(run, random_init, ALIGNED_ENCODERS[1])
+    phi = _load_aligned_pair(run, random_init, ALIGNED_ENCODERS[1], Path(cfg.data.store))
     if combined:
         enc, phi = load_finetuned(enc, None), load_finetuned(phi, ALIGNED_ENCODERS[1])
     train_set, test_set = _datasets(enc, Path(cfg.data.store), train_aug=False)
@@ -336,16 +342,17 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
         KeyError: an unknown protocol (the message lists them).
     """
     if protocol not in PROTOCOLS:
-        raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
+        raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}, and test for video "
+                       "runs (run_test_protocol)")  # fmt: skip
     if opts.align and (protocol not in ("linear", "finetune") or opts.modality or
                        (protocol == "finetune" and opts.random_init)):
         raise ValueError("--align fuses both encoders: use it with linear (frozen pre-trained encoders) or "
                          "finetune (ASMa's combined fine-tuning, after `eval finetune RUN` and "
                          "`eval finetune RUN --modality phi`), without --modality or --random-init")  # fmt: skip
     if opts.align:
-        enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0])
+        enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0], opts.store)
     else:
-        enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality)
+        enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality, store=opts.store)
     results = PROTOCOLS[protocol](enc, ctx, opts)
     results["encoder"] = "random initialisation" if opts.random_init else str(run)
     results["modality"] = enc.recipe.derived or enc.recipe.stream
@@ -356,7 +363,8 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
 
 
 def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
-             batch_size: int | None = None, workers: int | None = None) -> tuple[dict[str, Any], Path]:
+             batch_size: int | None = None, workers: int | None = None,
+             store: Path | None = None) -> tuple[dict[str, Any], Path]:
     """A run's test protocol on its last checkpoint (``actionkit eval test``); writes ``RUN/results/test*.json``.
 
     Args:
@@ -365,6 +373,7 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
         modalities: Test with these modality networks only (default: all of the run's).
         batch_size: Videos per batch (default: the run's ``data.eval_batch_size``).
         workers: Loader workers (default: the run's).
+        store: Test on this store instead of the one the run recorded.
 
     Returns:
         The results and the file they were written to (``test.json``, or
@@ -380,6 +389,8 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
     if entry.test_set is None:
         raise ValueError(f"{run}: method {ckpt['method']} has no video test protocol; use linear, knn or finetune")
     cfg = from_dict(entry.config, ckpt["config"])
+    if store is not None:
+        cfg.data.store = str(Path(store).expanduser().resolve())
     method, _, _ = entry.build(cfg)
     method.load_state_dict(ckpt["model"])
     trained = tuple(getattr(method, "modalities", ()))

@@ -136,6 +136,14 @@ class MMLModelConfig:
 
 @dataclass
 class MMLConfig:
+    """MML's settings.
+
+    Attributes:
+        stage: ``ce`` (one model, cross-entropy), ``ml`` (models of one modality) or ``mml``
+            (one model per modality): Fig. 1's stages (``--stage``).
+        pipeline: Run all three stages, each in a sub-folder of the run (Fig. 3, ``--pipeline``).
+    """
+
     data: MMLDataConfig = field(default_factory=MMLDataConfig)
     model: MMLModelConfig = field(default_factory=MMLModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

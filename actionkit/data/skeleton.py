@@ -35,6 +35,8 @@ from torch.utils.data import Dataset, default_collate
 
 from actionkit.kernels.streams import bone, motion, streams_channels_first
 from actionkit.layouts import Layout
+from actionkit.store.errors import DamagedStoreError
+from actionkit.store.manifest import checks_enabled
 from actionkit.store.reader import Store, open_store
 
 __all__ = ["SkeletonDataset", "CollatedItems", "collate", "STREAMS_OUT"]
@@ -49,6 +51,31 @@ def _to_tensor(x: np.ndarray) -> torch.Tensor:
     if not arr.flags.owndata:  # a view of the shared stream: never hand it out
         arr = arr.copy()
     return torch.from_numpy(arr)
+
+
+def check_finite(store: Store, stream: str, data: np.ndarray, block: int = 1 << 16) -> None:
+    """Raise if a loaded stream holds NaN or infinity, naming the first sample and frame.
+
+    ``prepare`` never stores non-finite values, so one means the store was modified.
+    Cost: one float32 sum per block of ``block`` frames (an exact search only on a hit).
+
+    Raises:
+        DamagedStoreError: naming the store, stream, sample and frame.
+    """
+    for lo in range(0, len(data), block):
+        part = data[lo:lo + block]
+        if np.isfinite(part.sum(dtype=np.float32)):
+            continue
+        bad = ~np.isfinite(part.reshape(len(part), -1)).all(axis=1)
+        if not bad.any():  # a finite block whose sum overflowed
+            continue
+        row = lo + int(np.flatnonzero(bad)[0])
+        start = np.asarray(store.samples["start"], dtype=np.int64)
+        i = int(np.searchsorted(start, row, "right")) - 1
+        raise DamagedStoreError(
+            f"{store.path}: stream {stream} of sample {i} ({store.samples['name'][i]}) holds a non-finite value at "
+            f"frame {row - int(start[i])}; prepare never stores one, so the store was modified: run `actionkit "
+            f"verify {store.path}`, then prepare it again (--overwrite)")
 
 
 class SkeletonDataset(Dataset):
@@ -113,6 +140,9 @@ class SkeletonDataset(Dataset):
         # empty last motion frame).
         derive = stream if pre_transform is not None and stream in ("motion", "bone") else None
         self._data = st.load_stream("joint" if derive else stream)
+        self._names = np.asarray(st.samples["name"])[self._ids]
+        if checks_enabled():  # before any normalisation could turn a NaN into numbers
+            check_finite(st, "joint" if derive else stream, self._data)
         self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
         self._epoch_np = self._epoch.numpy()
         if pre_transform is not None:
@@ -167,6 +197,10 @@ class SkeletonDataset(Dataset):
         """``[len]`` frame count of each item before any transform."""
         return self._frames
 
+    def item_names(self, positions: Sequence[int]) -> list[str]:
+        """The sample names of items (positions in this dataset)."""
+        return [str(self._names[int(p)]) for p in positions]
+
     @property
     def epoch(self) -> int:
         return int(self._epoch_np[0])
@@ -202,7 +236,7 @@ class SkeletonDataset(Dataset):
             raise IndexError(f"subset indices outside 0..{len(self) - 1}")
         new = object.__new__(SkeletonDataset)
         new.__dict__.update(self.__dict__)
-        for name in ("_ids", "_labels", "_starts", "_frames"):
+        for name in ("_ids", "_labels", "_starts", "_frames", "_names"):
             setattr(new, name, getattr(self, name)[idx])
         return new
 

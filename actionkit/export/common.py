@@ -18,6 +18,7 @@ import numpy as np
 
 from actionkit.kernels.streams import bone, motion
 from actionkit.normalize import get_normalization
+from actionkit.store.manifest import checks_enabled
 from actionkit.store.reader import Store
 from actionkit.store.shards import load_sharded_rows
 
@@ -202,7 +203,8 @@ def _row_reader(store: Store, stream: str) -> Callable[[int, int], np.ndarray]:
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     if load_sharded_rows(Path(store.path) / stream, meta, 0, 0) is None:
         return lambda lo, hi: arr[lo:hi]
-    return lambda lo, hi: load_sharded_rows(Path(store.path) / stream, meta, lo, hi)
+    strict = "manifest" in store.attrs and checks_enabled()  # every chunk written: an absent one is damage
+    return lambda lo, hi: load_sharded_rows(Path(store.path) / stream, meta, lo, hi, strict=strict)
 
 
 class SampleShaper:

@@ -257,7 +257,8 @@ def whole_video(source: VideoSource, ref: SampleRef) -> tuple[dict, dict[str, in
 
     data = source.encoded_video(ref)
     try:
-        info = probe(data, backend="pyav")  # counts by decoding: exact, whatever the container claims
+        # Counts by decoding (exact, whatever the container claims) and refuses a damaged file.
+        info = probe(data, backend="pyav", check_damage=True)
     except VideoError as exc:
         raise SampleError(str(exc)) from None
     fields = {"height": info.height, "width": info.width, "fps_milli": int(round(info.fps * 1000))}
