@@ -62,16 +62,11 @@ def prepare_command(
         help="Videos: flow images as lossless PNG, or as JPEG like denseflow's files (--jpeg-quality).")] = "png",
     flow_rounding: Annotated[Literal["round", "truncate"], typer.Option(
         help="Videos: flow quantisation, round (denseflow) or truncate (MMAction2).")] = "round",
-<<<<<<< HEAD
-    flow_device: Annotated[str, typer.Option(
+    flow_device: Annotated[Literal["cpu", "cuda", "auto"], typer.Option(
         help="Videos: compute flow on cpu (OpenCV), cuda (the same TV-L1 in torch, batched) or auto.")] = "cpu",
-    min_frames: Annotated[int, typer.Option(
-        help="Videos: skip samples with fewer frames (default 1; 2 with flow).")] = 0,
-=======
     min_frames: Annotated[Optional[int], typer.Option(
         min=1, show_default=False,
         help="Videos: skip samples with fewer frames. Default: 2 when flow or rgbdiff is stored, else 1.")] = None,
->>>>>>> main
 ) -> None:
     """Build the canonical store of DATASET from its raw download (resumes an interrupted run)."""
     from actionkit.cli.display import (
