@@ -60,3 +60,17 @@ def test_ucf101_with_splits_alias(tmp_path):
                                  "--out", str(out), "--short-side", "32", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert open_store(out).split("split1", "train").tolist() == [0]
+
+
+def test_flow_device_cuda_without_a_gpu_is_one_error_line(tmp_path):
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    raw = tmp_path / "dl"
+    write_nwucla_clip(raw, 1, "a01_s01_e01", real_frames(2))
+    result = runner.invoke(app, ["prepare", "nwucla-rgbd", "--raw", str(raw / "multiview_action"), "--out",
+                                 str(tmp_path / "n.zarr"), "--streams", "flow", "--flow-device", "cuda"])
+    assert result.exit_code == 1 and "error:" in result.output and "no CUDA device" in result.output, result.output
+    assert "Traceback" not in result.output
