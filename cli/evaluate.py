@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from actionkit.cli.display import console, fail
+from actionkit.cli.fuse import fuse_command
 
 
 def eval_command(
@@ -60,3 +62,28 @@ def eval_command(
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
     console.print(f"written to {path}")
+
+
+#: The protocols ``eval_command`` runs; each is a subcommand of ``actionkit eval`` beside ``fuse``.
+PROTOCOL_NAMES = ("linear", "knn", "finetune", "semi", "transfer", "test")
+
+eval_app = typer.Typer(help="Evaluate a run (one subcommand per protocol), or fuse several evaluations.",
+                       no_args_is_help=True)
+eval_app.command("fuse")(fuse_command)
+
+
+def _protocol_command(name: str):
+    """``eval_command`` with its protocol fixed to ``name`` (the signature Typer reads lacks ``protocol``)."""
+
+    def command(**kwargs) -> None:
+        eval_command(name, **kwargs)
+
+    signature = inspect.signature(eval_command)
+    command.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values()
+                                                          if p.name != "protocol"])  # fmt: skip
+    command.__doc__ = f"The {name} protocol: " + (eval_command.__doc__ or "")
+    return command
+
+
+for _name in PROTOCOL_NAMES:
+    eval_app.command(_name)(_protocol_command(_name))

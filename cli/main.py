@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from actionkit.cli.evaluate import eval_command
+from actionkit.cli.evaluate import eval_app
 from actionkit.cli.prepare import prepare_command
+from actionkit.cli.report import report_command
 from actionkit.cli.train import train_command
 
 app = typer.Typer(
@@ -20,7 +21,8 @@ app = typer.Typer(
 )
 app.command("prepare")(prepare_command)
 app.command("train")(train_command)
-app.command("eval")(eval_command)
+app.add_typer(eval_app, name="eval")
+app.command("report")(report_command)
 
 
 @app.command("info")

@@ -23,6 +23,8 @@ from rich.console import Console
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
+from actionkit.results.metrics import summarize
+from actionkit.results.scores import Scores, save_scores
 from actionkit.trainers.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from actionkit.trainers.config import OptimConfig, save_config, to_dict
 from actionkit.trainers.distributed import Context, all_reduce_mean, barrier
@@ -126,6 +128,8 @@ class Trainer:
         self.steps_per_epoch = max(len(self.sampler.epoch_indices()) // (per_rank * self.run.grad_accum), 1)
         self.state = TrainState()
         self._stop = False
+        #: The end-of-training test's per-sample scores (``RUN/scores.npz``), when the method gives them.
+        self.final_scores: Scores | None = None
         if resume is not None:
             self._load(resume)
         elif (self.out / "checkpoints" / "last.pt").exists():
@@ -258,6 +262,10 @@ class Trainer:
             last = epoch + 1 == run.epochs
             if self.eval_set is not None and ((epoch + 1) % run.eval_every == 0 or last) and self.ctx.is_main:
                 final = self.evaluate()
+                scores = final.pop("scores", None)
+                if last and scores is not None:
+                    self.final_scores = scores
+                    save_scores(scores, self.out / "scores.npz")
                 record.update({f"test_{k}": v for k, v in final.items()})
             self._log(record)
             if self.ctx.is_main:
@@ -266,6 +274,8 @@ class Trainer:
             self.save()
         summary = {"epochs": run.epochs, "steps": self.state.step, "seconds": round(time.perf_counter() - started, 1),
                    **final}
+        if self.final_scores is not None:
+            summary["per_class"] = summarize(self.final_scores)["per_class"]
         if self.ctx.is_main:
             (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary

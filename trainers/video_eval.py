@@ -127,8 +127,10 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
     ckpt_path = path / "checkpoints" / "last.pt" if path.is_dir() else path
     ckpt = load_checkpoint(ckpt_path)
     entry = get_method(ckpt["method"])
-    if entry.test_set is None:
-        raise ValueError(f"{run}: method {ckpt['method']} has no video test protocol; use linear, knn or finetune")
+    if entry.test_set is None:  # a skeleton classifier (supervised): its own test part, with per-sample scores
+        from actionkit.trainers.classifier_test import run_classifier_test
+
+        return run_classifier_test(ckpt_path, ckpt, entry, ctx, batch_size)
     cfg = from_dict(entry.config, ckpt["config"])
     method, _, _ = entry.build(cfg)
     method.load_state_dict(ckpt["model"])

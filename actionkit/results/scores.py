@@ -46,7 +46,8 @@ class Scores:
     kind: str = "logits"
 
     def __post_init__(self) -> None:
-        self.names = np.asarray(self.names).astype(str)
+        # the store's StringDType names become fixed-width unicode (what np.load reads without pickle)
+        self.names = np.array([str(n) for n in np.asarray(self.names).tolist()], dtype=str).reshape(-1)
         self.labels = np.asarray(self.labels, dtype=np.int64)
         self.scores = np.asarray(self.scores, dtype=np.float32)
         self.classes = tuple(str(c) for c in self.classes)
@@ -143,3 +144,25 @@ def find_scores(run_or_file: str | Path) -> Path:
         raise FileNotFoundError(f"{p}: no per-sample scores (no scores.npz, no results/*.scores.npz); "
                                 f"evaluate the run first, e.g. actionkit eval test {p}")
     raise FileNotFoundError(f"{p}: several scores files; pass one of: {', '.join(str(f) for f in found)}")
+
+
+def scores_of_dataset(dataset, items: np.ndarray, labels: np.ndarray, scores: np.ndarray,
+                      kind: str = "logits") -> Scores:
+    """``Scores`` of evaluated items of a dataset, named by the store's sample names.
+
+    Args:
+        dataset: A :class:`~actionkit.data.SkeletonDataset` (``items`` are its item
+            indices, mapped to store samples by ``sample_ids``) or a video dataset with a
+            ``store`` (``items`` are store sample indices, as its batches' ``index``).
+        items: ``(N,)`` the batches' ``index`` entries, in evaluation order.
+        labels: ``(N,)`` class indices.
+        scores: ``(N, K)`` class scores.
+        kind: One of :data:`KINDS`.
+    """
+    from actionkit import open_store
+
+    store = getattr(dataset, "store", None) or open_store(dataset.path)
+    items = np.asarray(items, dtype=np.int64)
+    ids = np.asarray(dataset.sample_ids)[items] if hasattr(dataset, "sample_ids") else items
+    names = np.asarray(store.samples["name"])[ids]
+    return Scores(names, labels, scores, tuple(store.classes), kind)

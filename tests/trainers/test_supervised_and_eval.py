@@ -13,9 +13,9 @@ from actionkit.trainers.evaluation import (
     EvalOptions,
     balanced_subset,
     knn_accuracy,
-    linear_probe,
     run_protocol,
 )
+from actionkit.trainers.probe import linear_probe
 from actionkit.trainers.registry import resolve_config, train
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
