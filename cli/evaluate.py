@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -57,8 +58,12 @@ def eval_command(
         teardown()
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
+        return
     table = Table(title=f"{protocol} on {run}", show_header=False, title_justify="left")
     for key, value in results.items():
+        if key == "per_class":  # in the results file; `actionkit report` shows it as a table
+            continue
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
     console.print(f"written to {path}")

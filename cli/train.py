@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -62,4 +63,5 @@ def train_command(
         summary = train(method, cfg, out=out, resume=resume)
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
-    console.print_json(data=summary)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 speaks
+        console.print_json(data=summary)

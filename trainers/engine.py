@@ -29,7 +29,9 @@ from actionkit.trainers.checkpoint import load_checkpoint, rng_state, save_check
 from actionkit.trainers.config import OptimConfig, save_config, to_dict
 from actionkit.trainers.distributed import Context, all_reduce_mean, barrier
 from actionkit.trainers.method import Method
+from actionkit.trainers.progress import EpochProgress, run_header
 from actionkit.trainers.sampler import ResumableSampler
+from actionkit.trainers.tensorboard import ScalarWriter
 
 
 class DivergedError(RuntimeError):
@@ -130,6 +132,8 @@ class Trainer:
         self._stop = False
         #: The end-of-training test's per-sample scores (``RUN/scores.npz``), when the method gives them.
         self.final_scores: Scores | None = None
+        self.progress = EpochProgress(self.console, enabled=ctx.is_main)
+        self.tensorboard: ScalarWriter | None = None
         if resume is not None:
             self._load(resume)
         elif (self.out / "checkpoints" / "last.pt").exists():
@@ -191,6 +195,14 @@ class Trainer:
         if self.ctx.is_main:
             with open(self.out / "metrics.jsonl", "a") as fh:
                 fh.write(json.dumps(record) + "\n")
+            if self.tensorboard is not None:
+                self.tensorboard.log(record)
+
+    def _header(self) -> str:
+        store = getattr(self.cfg.data, "store", "?")
+        return run_header(self.method.name, str(store), getattr(self.run, "preset", ""), self.run.epochs,
+                          len(self.sampler.epoch_indices()) * self.ctx.world, self.steps_per_epoch, self.ctx.world,
+                          self.ctx.device.type)
 
     def _on_sigterm(self, signum, frame) -> None:
         self._stop = True
@@ -198,9 +210,15 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         """Train to ``run.epochs`` (from where a resumed run stopped); return the summary."""
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        if getattr(self.run, "tensorboard", False) and self.ctx.is_main:
+            self.tensorboard = ScalarWriter(self.out / "tensorboard")
         try:
             return self._fit()
         finally:
+            self.progress.stop()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+                self.tensorboard = None
             signal.signal(signal.SIGTERM, previous)
 
     def _fit(self) -> dict[str, Any]:
@@ -208,6 +226,7 @@ class Trainer:
         use_amp = run.amp and device.type == "cuda"
         final: dict[str, float] = {}
         started = time.perf_counter()
+        self.progress.header(self._header())
         for epoch in range(self.state.epoch, run.epochs):
             if hasattr(self.train_set, "set_epoch"):
                 self.train_set.set_epoch(epoch)
@@ -216,6 +235,7 @@ class Trainer:
             self.model.train()
             loader = self._loader(self.train_set, self.sampler, self.micro_batch, drop_last=True, epoch=epoch)
             t0, seen, sums, micro, interrupted = time.perf_counter(), 0, {}, 0, False
+            self.progress.start(epoch, run.epochs, self.steps_per_epoch)
             for batch in loader:
                 batch = _to_device(batch, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -232,7 +252,9 @@ class Trainer:
                 n = _batch_len(batch)
                 seen += n
                 self.state.position += n
-                if micro % run.grad_accum:
+                stepped = micro % run.grad_accum == 0
+                self.progress.update(n * self.ctx.world, float(losses["loss"].detach()), int(stepped))
+                if not stepped:
                     continue
                 lr = self.optim_cfg.lr * lr_factor(self.state.step, self.steps_per_epoch, run.epochs, self.optim_cfg)
                 for group in self.optimizer.param_groups:
@@ -248,11 +270,13 @@ class Trainer:
                     interrupted = True
                     break
             epoch_s = time.perf_counter() - t0
+            self.progress.stop()
             if interrupted:
                 path = self.save()
                 reason = "SIGTERM" if self._stop else f"max_steps {run.max_steps}"
-                self.console.print(f"stopped by {reason} at epoch {epoch}, step {self.state.step}; "
-                                   f"resume with --resume {self.out}")
+                if self.ctx.is_main:
+                    self.console.print(f"stopped by {reason} at epoch {epoch}, step {self.state.step}; "
+                                       f"resume with --resume {self.out}")
                 return {"interrupted": True, "checkpoint": str(path), **vars(self.state)}
             self.state = TrainState(epoch + 1, self.state.step, 0)
             means = {k: float(all_reduce_mean(torch.tensor(v / max(micro, 1))).item()) for k, v in sums.items()}

@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from actionkit.results.scores import Scores, scores_of_dataset
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 
-__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "run_test_protocol"]
+__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "run_test_protocol", "video_scores"]
 
 
 def average_views(logits_fn: Callable[[torch.Tensor], torch.Tensor], views: torch.Tensor,
@@ -100,6 +102,19 @@ def ensemble_accuracies(probs: dict[str, torch.Tensor], labels: torch.Tensor) ->
     out["acc_sum"] = (sum(probs.values()).argmax(dim=1) == labels).float().mean().item()
     out["acc_oracle"] = torch.stack(list(correct.values())).any(dim=0).float().mean().item()
     return out
+
+
+def video_scores(loader: Any, probs: dict[str, torch.Tensor], labels: torch.Tensor) -> Scores | None:
+    """Per-sample scores of a video test: the mean of the networks' view-averaged probabilities.
+
+    The loader must read its dataset in order (no shuffling; the test loaders do), so that
+    row ``i`` is the dataset's ``i``-th video. None without a dataset or probabilities.
+    """
+    dataset = getattr(loader, "dataset", None)
+    if dataset is None or not probs or not hasattr(dataset, "indices"):
+        return None
+    mean = (sum(probs.values()) / len(probs)).numpy()
+    return scores_of_dataset(dataset, np.asarray(dataset.indices)[: len(mean)], labels.numpy(), mean, "probabilities")
 
 
 def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from actionkit.results import load_scores
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.evaluation import (
     EvalOptions,
@@ -17,6 +18,7 @@ from actionkit.trainers.evaluation import (
 )
 from actionkit.trainers.probe import linear_probe
 from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
@@ -39,6 +41,24 @@ def test_supervised_run_writes_its_folder(run_dir):
         assert (run_dir / name).exists(), name
     cfg = json.loads((run_dir / "config.json").read_text())
     assert cfg["model"]["backbone"] == "stgcn16" and cfg["data"]["frames"] == 16
+    assert cfg["run"]["preset"] == "demo"
+
+
+def test_end_of_training_test_writes_scores_and_eval_test_repeats_it(run_dir):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    with np.load(run_dir / "scores.npz", allow_pickle=False) as f:
+        names, labels, scores, classes = f["names"], f["labels"], f["scores"], f["classes"].tolist()
+        assert scores.dtype == np.float32 and scores.shape == (len(names), len(classes))
+    assert len(set(names.tolist())) == len(names) and all(n.startswith("S") for n in names)  # NTU sample names
+    top1 = float((scores.argmax(1) == labels).mean())
+    assert summary["top1"] == pytest.approx(top1)
+    assert 0.0 <= summary["mean_class"] <= 1.0 and set(summary["per_class"]) <= set(classes)
+    # eval test: the run's own classifier on its test part, in the same sample order
+    results, path = run_test_protocol(run_dir, CPU)
+    assert path == run_dir / "results" / "test.json" and results["top1"] == pytest.approx(top1)
+    again = load_scores(run_dir / "results" / "test.scores.npz")
+    assert again.names.tolist() == names.tolist()
+    np.testing.assert_allclose(again.scores, scores, atol=1e-4)
 
 
 def test_existing_run_folder_is_not_overwritten(store, run_dir):
@@ -88,6 +108,10 @@ def test_balanced_subset_is_seeded_and_balanced():
 def test_feature_protocols_end_to_end(run_dir, protocol):
     results, path = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3))
     assert 0.0 <= results["top1"] <= 1.0 and path == run_dir / "results" / f"{protocol}.json"
+    scores = load_scores(run_dir / "results" / f"{protocol}.scores.npz")
+    assert scores.kind == ("similarities" if protocol == "knn" else "logits")
+    assert float((scores.scores.argmax(1) == scores.labels).mean()) == pytest.approx(results["top1"])
+    assert 0.0 <= results["mean_class"] <= 1.0 and "per_class" in json.loads(path.read_text())
     random, rpath = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3, random_init=True))
     assert rpath.name == f"{protocol}-random-init.json" and random["encoder"] == "random initialisation"
     if protocol == "linear":
@@ -98,6 +122,10 @@ def test_feature_protocols_end_to_end(run_dir, protocol):
 def test_finetune_and_semi_end_to_end(run_dir):
     results, _ = run_protocol("semi", run_dir, CPU, EvalOptions(epochs=1, fraction=0.5, repeats=2))
     assert len(results["top1"]) == 2 and results["top1_std"] >= 0
+    assert len(results["mean_class"]) == 2
+    for r in range(2):
+        s = load_scores(run_dir / "results" / f"semi-r{r}.scores.npz")
+        assert float((s.scores.argmax(1) == s.labels).mean()) == pytest.approx(results["top1"][r])
     with pytest.raises(ValueError, match="--target"):
         run_protocol("transfer", run_dir, CPU, EvalOptions(epochs=1))
     with pytest.raises(KeyError, match="protocols: linear"):
