@@ -5,7 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from actionkit.prepare import PrepareReport, prepare
+from actionkit.prepare import prepare
+from actionkit.reports import PrepareReport
 from actionkit.sources.ntu import NTUSource
 from actionkit.synthetic import generate_ntu_dataset
 

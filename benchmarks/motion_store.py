@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actionkit.prepare_video import VideoSettings, prepare_video  # noqa: E402
+from actionkit.prepare.video import VideoSettings, prepare_video  # noqa: E402
 from actionkit.sources.nwucla_video import NWUCLAVideoSource  # noqa: E402
 from actionkit.synthetic.videos import write_motion_videos  # noqa: E402
 

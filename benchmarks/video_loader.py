@@ -49,7 +49,7 @@ from actionkit.data.video_transforms import (  # noqa: E402
     MultiScaleCrop,
     ShiftedCentreCrop,
 )
-from actionkit.prepare_video import VideoSettings, prepare_video  # noqa: E402
+from actionkit.prepare.video import VideoSettings, prepare_video  # noqa: E402
 from actionkit.sources.nwucla_video import NWUCLAVideoSource  # noqa: E402
 
 CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "videos" / "demo.mp4"

@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actionkit import open_store  # noqa: E402
-from actionkit.prepare_video import VideoSettings, prepare_video  # noqa: E402
+from actionkit.prepare.video import VideoSettings, prepare_video  # noqa: E402
 from actionkit.sources.ucf101 import UCF101Source  # noqa: E402
 from actionkit.video.decode import read_frames  # noqa: E402
 from actionkit.video.flow import TVL1, quantize_flow, set_opencv_threads  # noqa: E402

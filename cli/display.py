@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from actionkit.prepare import PrepareReport
+from actionkit.reports import PrepareReport
 
 console = Console()
 err_console = Console(stderr=True)

@@ -10,8 +10,8 @@ import typer
 from actionkit.cli.display import console, fail, prepare_progress, prepare_summary
 from actionkit.kernels.bodies import BODY_MODES
 from actionkit.prepare import PrepareError, prepare
-from actionkit.prepare_parts import parse_shard
-from actionkit.prepare_video import VideoSettings, prepare_video
+from actionkit.prepare.parts import parse_shard
+from actionkit.prepare.video import VideoSettings, prepare_video
 from actionkit.sources.registry import DATASETS, SourceOptions, default_raw, default_store, get_dataset
 from actionkit.store.errors import StoreError
 

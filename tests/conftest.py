@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from realdata import REAL_DATA, real_path
 
-from actionkit.prepare_video import VideoSettings, prepare_video
+from actionkit.prepare.video import VideoSettings, prepare_video
 from actionkit.sources.nwucla_video import NWUCLAVideoSource
 from actionkit.synthetic.videos import write_motion_videos
 

@@ -6,8 +6,8 @@ import pytest
 from rawvideo import real_frames, write_nwucla_clip
 
 from actionkit import open_store
-from actionkit.prepare_parts import block, parse_shard, parts_dir
-from actionkit.prepare_video import VideoSettings, prepare_video
+from actionkit.prepare.parts import block, parse_shard, parts_dir
+from actionkit.prepare.video import VideoSettings, prepare_video
 from actionkit.sources.nwucla_video import NWUCLAVideoSource
 
 SMALL = VideoSettings(short_side=32, min_frames=2)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from rawvideo import real_frames, synthetic_depth, write_nwucla_clip, write_ucf_tree
 
-import actionkit.prepare_video as pv
+import actionkit.prepare.video as pv
 from actionkit import open_store
 from actionkit.prepare import PrepareError
-from actionkit.prepare_video import VideoSettings, prepare_video
+from actionkit.prepare.video import VideoSettings, prepare_video
 from actionkit.sources.nwucla_video import NWUCLAVideoSource
 from actionkit.store.inspect import verify_store
 

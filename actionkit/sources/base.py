@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from actionkit.layouts import Layout
+from actionkit.reports import Skip
 
 
 class SampleError(Exception):
@@ -36,7 +37,8 @@ class SampleNote(UserWarning):
 
     Sources issue it with ``warnings.warn(SampleNote(text))`` from ``read`` (a PKU-MMD
     label that runs past its sequence, a body-selection fallback); the pipeline collects
-    it with the sample's name and path into the report and the store's attributes.
+    it with the sample's name and path into the report and the store's attributes
+    (as :class:`actionkit.reports.Note`).
     """
 
 
@@ -58,30 +60,6 @@ class SampleRef:
     ids: dict[str, int]
     locator: Any
     display: str
-
-
-@dataclass(frozen=True)
-class Skip:
-    """A sample left out of the store, and why."""
-
-    name: str
-    path: str
-    reason: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "path": self.path, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Note:
-    """A note on a stored sample (see :class:`SampleNote`)."""
-
-    name: str
-    path: str
-    note: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "path": self.path, "note": self.note}
 
 
 @dataclass

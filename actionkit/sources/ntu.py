@@ -19,7 +19,8 @@ import numpy as np
 from actionkit.kernels.bodies import BODY_MODES, select_bodies_with_notes
 from actionkit.kernels.skeleton_text import SkeletonFormatError, parse_ntu_skeleton
 from actionkit.layouts import NTU25
-from actionkit.sources.base import SampleError, SampleNote, SampleRef, ScanResult, SkeletonSource, Skip
+from actionkit.reports import Skip
+from actionkit.sources.base import SampleError, SampleNote, SampleRef, ScanResult, SkeletonSource
 from actionkit.sources.ntu_classes import NTU60_CLASSES, NTU120_CLASSES
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
 

@@ -21,7 +21,8 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
+from actionkit.reports import Skip
+from actionkit.sources.base import SampleError, SampleRef, ScanResult, VideoClip, VideoSource
 from actionkit.sources.framefolders import decode_frame
 from actionkit.sources.ntu import VARIANTS, ntu_splits, parse_sample_name
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files

@@ -24,7 +24,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from actionkit.layouts import get_layout
-from actionkit.sources.base import SampleError, SampleRef, ScanResult, SkeletonSource, Skip
+from actionkit.reports import Skip
+from actionkit.sources.base import SampleError, SampleRef, ScanResult, SkeletonSource
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
 
 #: The dataset's action numbers, in label order (a07 and a10 do not exist).

@@ -31,7 +31,8 @@ import numpy as np
 
 from actionkit.kernels.bodies import BODY_MODES, select_bodies
 from actionkit.layouts import get_layout
-from actionkit.sources.base import SampleError, SampleNote, SampleRef, ScanResult, SkeletonSource, Skip
+from actionkit.reports import Skip
+from actionkit.sources.base import SampleError, SampleNote, SampleRef, ScanResult, SkeletonSource
 from actionkit.sources.pkummd_text import VALUES_PER_LINE as VALUES_PER_LINE  # importable from here as before
 from actionkit.sources.pkummd_text import (
     classify,

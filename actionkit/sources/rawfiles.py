@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from actionkit.sources.base import Skip
+from actionkit.reports import Skip
 
 
 @dataclass(frozen=True, order=True)

@@ -17,7 +17,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from actionkit.sources.base import SampleError, SampleRef, ScanResult, Skip, VideoClip, VideoSource
+from actionkit.reports import Skip
+from actionkit.sources.base import SampleError, SampleRef, ScanResult, VideoClip, VideoSource
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files, read_raw
 from actionkit.sources.videofiles import video_clip
 

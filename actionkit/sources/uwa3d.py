@@ -25,7 +25,8 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from actionkit.sources.base import SampleRef, ScanResult, Skip, VideoClip, VideoSource
+from actionkit.reports import Skip
+from actionkit.sources.base import SampleRef, ScanResult, VideoClip, VideoSource
 from actionkit.sources.framefolders import ALIGN_MODES, align, iter_frames
 from actionkit.sources.rawfiles import RawFile, fingerprint, list_raw_files
 from actionkit.sources.videofiles import video_fps, video_frames

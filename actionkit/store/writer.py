@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from actionkit.sources.base import Note, Skip
+from actionkit.reports import Note, Skip
 from actionkit.store.errors import StoreError, StoreExistsError
 from actionkit.store.schema import (
     ATTRS_KEY,

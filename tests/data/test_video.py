@@ -11,7 +11,7 @@ from actionkit import open_store
 from actionkit.data.clip_sampling import SegmentSampler
 from actionkit.data.video import VideoClipDataset, video_loader
 from actionkit.data.video_transforms import CentreCrop, Compose, HorizontalFlip, MultiScaleCrop, ThreeCrop
-from actionkit.prepare_video import VideoSettings, prepare_video
+from actionkit.prepare.video import VideoSettings, prepare_video
 from actionkit.sources.nwucla_video import NWUCLAVideoSource
 
 

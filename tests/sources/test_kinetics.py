@@ -11,7 +11,7 @@ import pytest
 from realdata import real_path
 
 from actionkit import open_store
-from actionkit.prepare_video import prepare_video
+from actionkit.prepare.video import prepare_video
 from actionkit.sources.kinetics import KineticsSource, read_annotations
 from actionkit.store.inspect import verify_store
 

@@ -44,7 +44,7 @@ def test_scan_ids_labels_and_exclusions(tmp_path):
 
 
 def test_depth_frames_in_order_and_counts_aligned(tmp_path):
-    from actionkit.prepare_video import VideoSettings, encode_clip
+    from actionkit.prepare.video import VideoSettings, encode_clip
 
     write_ntu_tree(tmp_path, 105)  # two depth maps more than the video's 103 frames
     source = NTUVideoSource(tmp_path)

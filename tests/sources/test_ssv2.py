@@ -9,7 +9,7 @@ import pytest
 from realdata import real_path
 
 from actionkit import open_store
-from actionkit.prepare_video import prepare_video
+from actionkit.prepare.video import prepare_video
 from actionkit.sources.ssv2 import LABELS, SSv2Source, template_class
 
 

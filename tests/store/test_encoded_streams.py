@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from actionkit import open_store
-from actionkit.sources.base import Skip
+from actionkit.reports import Skip
 from actionkit.store import IncompleteStoreError, StoreWriter
 from actionkit.store.schema import JOURNAL_DIR, EncodedStreamSpec
 

@@ -9,7 +9,7 @@ import pytest
 
 from actionkit import open_store
 from actionkit.layouts import NTU25
-from actionkit.sources.base import Skip
+from actionkit.reports import Skip
 from actionkit.store import IncompleteStoreError, StoreError, StoreExistsError, StoreWriter
 from actionkit.store.reader import layout_to_attrs
 from actionkit.store.schema import JOURNAL_DIR, skeleton_streams
@@ -165,7 +165,7 @@ def test_reader_errors_name_the_problem(tmp_path):
 
 
 def test_notes_are_resumed_once_with_their_samples(tmp_path):
-    from actionkit.sources.base import Note
+    from actionkit.reports import Note
 
     samples = make_samples(40, seed=3)
 

@@ -17,8 +17,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from actionkit.prepare import PrepareReport
-from actionkit.sources.base import Note, Skip, VideoSource
+from actionkit.prepare.finish import finish_store
+from actionkit.reports import Note, PrepareReport, Skip
+from actionkit.sources.base import VideoSource
 from actionkit.store.inspect import disk_size
 from actionkit.store.reader import open_store
 from actionkit.store.schema import EncodedStreamSpec
@@ -63,8 +64,6 @@ def merge_if_complete(source: VideoSource, out: Path, n: int, identity: dict[str
     Returns:
         True when this call built the store.
     """
-    from actionkit.prepare_video import finish_store
-
     parts = [part_path(out, (i, n)) for i in range(1, n + 1)]
     if any(store_state(p) != "complete" for p in parts):
         return False

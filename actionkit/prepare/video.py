@@ -10,7 +10,6 @@ memory stays bounded and an interrupted prepare resumes where its journal stoppe
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import time
 import warnings
@@ -21,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from actionkit import __version__
 from actionkit.parallel import ordered_map
-from actionkit.prepare import PrepareError, PrepareReport
-from actionkit.sources.base import Note, SampleError, SampleNote, SampleRef, Skip, VideoClip, VideoSource
+from actionkit.prepare import parts
+from actionkit.prepare.finish import finish_store, provenance
+from actionkit.reports import Note, PrepareError, PrepareReport, Skip
+from actionkit.sources.base import SampleError, SampleNote, SampleRef, VideoClip, VideoSource
 from actionkit.store.inspect import disk_size
 from actionkit.store.schema import VIDEO_CHUNK_FRAMES, VIDEO_SHARD_FRAMES, VIDEO_STREAMS, EncodedStreamSpec
 from actionkit.store.writer import StoreWriter
@@ -274,7 +274,7 @@ def prepare_video(
         overwrite: Replace an existing store.
         limit: Use only the first ``limit`` samples of the scan.
         shard: ``(i, n)``: prepare only the i-th of n contiguous blocks of samples (1-based),
-            as one of n independent processes or nodes; see :mod:`actionkit.prepare_parts`.
+            as one of n independent processes or nodes; see :mod:`actionkit.prepare.parts`.
         on_start: Called once with (samples to process, samples already done).
         on_progress: Called with the number of samples processed since the last call.
 
@@ -283,8 +283,6 @@ def prepare_video(
         ValueError: unknown streams, or a stream the dataset has no modality for.
         StoreExistsError: a complete store exists and ``overwrite`` is False.
     """
-    from actionkit import prepare_parts
-
     t0 = time.perf_counter()
     specs = stream_specs(tuple(streams), settings)
     missing = [s for s in streams if STREAM_SOURCE[s] not in source.modalities]
@@ -301,7 +299,7 @@ def prepare_video(
     fields = (*source.id_fields, *FRAME_FIELDS)
     target, todo_refs, scan_skips = Path(out), refs, scan.skipped
     if shard is not None:
-        target, todo_refs = prepare_parts.part_path(out, shard), prepare_parts.block(refs, shard)
+        target, todo_refs = parts.part_path(out, shard), parts.block(refs, shard)
         identity = {**identity, "part": list(shard)}
         scan_skips = scan.skipped if shard[0] == 1 else []  # the scan's skips are reported once
     writer = StoreWriter(target, identity, [], fields, encoded=specs, overwrite=overwrite,
@@ -329,9 +327,9 @@ def prepare_video(
     if shard is not None:
         attrs["part"] = {"index": shard[0], "of": shard[1], "samples_scanned": len(todo_refs)}
         writer.finish({}, attrs)
-        merged = prepare_parts.merge_if_complete(source, out, shard[1], identity, specs, fields,
+        merged = parts.merge_if_complete(source, out, shard[1], identity, specs, fields,
                                                  shard_frames=VIDEO_SHARD_FRAMES, chunk_frames=VIDEO_CHUNK_FRAMES)
-        return prepare_parts.part_report(source, out, target, shard, merged, writer, skipped, scan,
+        return parts.part_report(source, out, target, shard, merged, writer, skipped, scan,
                                          time.perf_counter() - t0, resumed_from)
     finish_store(writer, source, attrs, scan.excluded)
     return PrepareReport(
@@ -340,17 +338,6 @@ def prepare_video(
         seconds=time.perf_counter() - t0, resumed_from=resumed_from, bytes=disk_size(Path(out)),
         raw_files=scan.files, notes=writer.notes, warnings=list(source.warnings),
     )
-
-
-def finish_store(writer: StoreWriter, source: VideoSource, attrs: dict[str, Any], excluded: dict[str, int]) -> None:
-    """Splits, counts and, last, the attributes that make the store complete."""
-    columns = writer.columns
-    splits = source.splits(columns["name"], {k: columns[k] for k in source.id_fields}) if len(columns["name"]) else {}
-    attrs["splits"] = {p: {part: int(len(i)) for part, i in parts.items()} for p, parts in splits.items()}
-    attrs["counts"] = {"samples": int(len(columns["name"])), "frames": int(columns["frames"].sum()),
-                       "skipped": len(attrs["skipped"]), "excluded": int(sum(excluded.values())),
-                       "notes": len(attrs["notes"])}
-    writer.finish(splits, attrs)
 
 
 def _attributes(source: VideoSource, scan, specs: list[EncodedStreamSpec], settings: VideoSettings,
@@ -375,12 +362,5 @@ def _attributes(source: VideoSource, scan, specs: list[EncodedStreamSpec], setti
                   "png_compression": settings.png_compression, "flow_codec": settings.flow_codec, "flow": flow,
                   "min_frames": settings.min_frames,
                   "fps_field": "fps_milli = frames per second x 1000 (0: unknown)"},
-        "source": {"raw": [str(p) for p in getattr(source, "raw", [])], "files": scan.files,
-                   "fingerprint": scan.fingerprint, "options": options},
-        "tool": {"name": "actionkit", "version": __version__},
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "skipped": [s.as_dict() for s in skipped],
-        "excluded": dict(scan.excluded),
-        "notes": [n.as_dict() for n in notes],
-        "warnings": list(source.warnings),
+        **provenance(source, scan, options, skipped, notes),
     }

@@ -1,4 +1,4 @@
-"""Raw download -> canonical store: the pipeline behind ``actionkit prepare``.
+"""Raw skeleton download -> canonical skeleton store: the pipeline behind ``actionkit prepare`` for skeletons.
 
 Worker processes parse samples (the source's ``read``); the main process derives the
 motion and bone streams, and streams everything into a :class:`StoreWriter` in scan
@@ -7,66 +7,24 @@ order, so memory stays bounded and a killed run resumes where its journal stoppe
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from actionkit import __version__
 from actionkit.kernels.streams import bone, motion
 from actionkit.parallel import ordered_map
-from actionkit.sources.base import Note, SampleError, SampleNote, SampleRef, SkeletonSource, Skip
+from actionkit.prepare.finish import finish_store, provenance
+from actionkit.reports import Note, PrepareError, PrepareReport, Skip
+from actionkit.sources.base import SampleError, SampleNote, SampleRef, SkeletonSource
 from actionkit.store.inspect import disk_size
 from actionkit.store.reader import layout_to_attrs
 from actionkit.store.schema import SHARD_FRAMES, SKELETON_STREAMS, skeleton_streams
 from actionkit.store.writer import StoreWriter
-
-
-class PrepareError(Exception):
-    """A prepare stopped: a fatal input problem (``strict``) or nothing usable found."""
-
-
-@dataclass
-class PrepareReport:
-    """What a prepare did.
-
-    Attributes:
-        dataset: Dataset id.
-        out: The store written.
-        samples: Samples stored.
-        frames: Frames stored (per stream).
-        skipped: Samples left out because they are malformed, with path and reason.
-        excluded: Samples left out by the dataset's rules, counted by rule.
-        splits: ``{protocol: {part: count}}``.
-        seconds: Wall time of this run.
-        resumed_from: Scan entries already done by an interrupted run (0 if fresh).
-        bytes: Size of the store on disk.
-        raw_files: Raw files the scan looked at.
-        notes: Notes on stored samples (a clip cut at its sequence's end, a fallback).
-        warnings: Problems that dropped no sample (e.g. a missing split file).
-    """
-
-    dataset: str
-    out: Path
-    samples: int
-    frames: int
-    skipped: list[Skip]
-    excluded: dict[str, int]
-    splits: dict[str, dict[str, int]]
-    seconds: float
-    resumed_from: int = 0
-    bytes: int = 0
-    raw_files: int = 0
-    notes: list[Note] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    status: str = ""
-
 
 ReadResult = tuple[np.ndarray | None, str | None, list[str]]  # joints, skip reason, notes
 
@@ -172,25 +130,14 @@ def prepare(
             on_progress(1)
 
     writer.flush()
-    columns = writer.columns
     skipped_samples = scan.skipped + writer.skips
-    splits = source.splits(columns["name"], {k: columns[k] for k in source.id_fields}) if len(columns["name"]) else {}
     attrs = _attributes(source, scan, specs, options, skipped_samples, writer.notes)
-    attrs["splits"] = {p: {part: int(len(i)) for part, i in parts.items()} for p, parts in splits.items()}
-    frames = int(columns["frames"].sum())
-    attrs["counts"] = {
-        "samples": int(len(columns["name"])),
-        "frames": frames,
-        "skipped": len(skipped_samples),
-        "excluded": int(sum(scan.excluded.values())),
-        "notes": len(writer.notes),
-    }
-    writer.finish(splits, attrs)
+    finish_store(writer, source, attrs, scan.excluded)
     return PrepareReport(
         dataset=source.dataset,
         out=Path(out),
         samples=attrs["counts"]["samples"],
-        frames=frames,
+        frames=attrs["counts"]["frames"],
         skipped=skipped_samples,
         excluded=dict(scan.excluded),
         splits=attrs["splits"],
@@ -215,16 +162,5 @@ def _attributes(source: SkeletonSource, scan, specs, options: dict[str, Any], sk
         "streams": {s.name: s.as_attrs() for s in specs},
         "id_fields": list(source.id_fields),
         "normalization": "none: raw camera coordinates (apply actionkit.normalize transforms at load time)",
-        "source": {
-            "raw": [str(p) for p in getattr(source, "raw", [])],
-            "files": scan.files,
-            "fingerprint": scan.fingerprint,
-            "options": options,
-        },
-        "tool": {"name": "actionkit", "version": __version__},
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "skipped": [s.as_dict() for s in skipped],
-        "excluded": dict(scan.excluded),
-        "notes": [n.as_dict() for n in notes],
-        "warnings": list(source.warnings),
+        **provenance(source, scan, options, skipped, notes),
     }
