@@ -64,4 +64,4 @@ def train_command(
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 speaks
-        console.print_json(data=summary)
+        console.print_json(data={k: v for k, v in summary.items() if k != "per_class"})  # per_class: summary.json
