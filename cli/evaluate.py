@@ -83,7 +83,7 @@ def _protocol_command(name: str):
     def command(**kwargs) -> None:
         eval_command(name, **kwargs)
 
-    signature = inspect.signature(eval_command)
+    signature = inspect.signature(eval_command, eval_str=True)
     command.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values()
                                                           if p.name != "protocol"])  # fmt: skip
     command.__doc__ = f"The {name} protocol: " + (eval_command.__doc__ or "")
