@@ -95,8 +95,8 @@ def _short(name: str, width: int) -> str:
 def confusion_figure(scores: Scores, path: str | Path, title: str = "") -> Path:
     """The row-normalised confusion matrix (row: true class, column: predicted), with class names.
 
-    The figure grows with the class count (about 0.14 in per class, at least 8 in) and the
-    labels shrink (down to 5 pt) so that 60 and 120 classes stay legible; long class names
+    The figure grows with the class count (0.18 in per class, at least 8 in) and the
+    labels shrink (down to 6 pt) so that 60 and 120 classes stay legible; long class names
     are shortened. Cells above 0.1 of a class's samples carry their value when there are
     at most 30 classes.
     """
@@ -106,8 +106,8 @@ def confusion_figure(scores: Scores, path: str | Path, title: str = "") -> Path:
     cm = confusion_matrix(scores.scores.argmax(1), scores.labels, k).astype(float)
     support = cm.sum(1, keepdims=True)
     norm = np.divide(cm, support, out=np.zeros_like(cm), where=support > 0)
-    side = max(8.0, 0.14 * k + 4.0)
-    font = float(np.clip(220 / max(k, 1), 5, 10))
+    side = max(8.0, 0.18 * k + 4.0)
+    font = float(np.clip(220 / max(k, 1), 6, 10))
     fig = Figure(figsize=(side, side), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")

@@ -57,7 +57,7 @@ def test_confusion_png_grows_with_classes_and_is_not_blank(tmp_path, k):
                tuple(f"class number {c} with a rather long descriptive name" for c in range(k)))
     path = confusion_figure(s, tmp_path / "confusion.png", title="toy")
     image = _drawn(path)
-    side = round(max(8.0, 0.14 * k + 4.0) * DPI)
+    side = round(max(8.0, 0.18 * k + 4.0) * DPI)
     assert image.shape[:2] == (side, side)
     dark = (image.sum(-1) < 300).mean()  # dark blue cells and text
     assert 0.002 < dark < 0.5
