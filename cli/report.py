@@ -51,7 +51,7 @@ def report_command(
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     markdown = []
-    sources = [(names[0], scores)] if scores is not None else list(zip(names, runs))
+    sources = [(scores.name.removesuffix(".npz"), scores)] if scores is not None else list(zip(names, runs))
     for i, (name, source) in enumerate(sources):
         try:
             s = load_scores(find_scores(source))
