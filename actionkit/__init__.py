@@ -1,8 +1,11 @@
 """actionkit: raw action-recognition downloads to canonical Zarr stores, and the methods trained on them.
 
 The public entry point for reading data is :func:`open_store`. Subpackages:
-``store`` (schema, writer, reader), ``sources`` (raw datasets), ``kernels`` (Numba hot
-paths), ``layouts``, ``normalize``, and ``prepare`` (the raw -> store pipeline).
+``store`` (schema, writer, reader), ``codecs`` (decoders of encoded streams), ``sources``
+(raw datasets), ``video`` (frames: resizing, flow), ``kernels`` (Numba hot paths),
+``layouts``, ``normalize``, ``reports`` (what a prepare reports), ``extras`` (optional
+dependencies) and ``prepare`` (the raw -> store pipelines). ``docs/architecture.md``
+shows how they layer.
 """
 
 from __future__ import annotations

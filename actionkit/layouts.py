@@ -219,18 +219,119 @@ KINECT_V1_20 = Layout.from_bone_pairs(
 )
 """Kinect v1 (NW-UCLA), 20 joints, centre ShoulderCenter (0-based 2)."""
 
-LAYOUTS: dict[str, Layout] = {"ntu25": NTU25, "kinect_v1_20": KINECT_V1_20}
+COCO17 = Layout.from_bone_pairs(
+    name="coco17",
+    joint_names=(
+        "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+        "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+        "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    ),
+    # PYSKL's COCO graph (pyskl/utils/graph.py, layout 'coco', inward pairs), 0-based.
+    bone_pairs=(
+        (15, 13), (13, 11), (16, 14), (14, 12), (11, 5), (12, 6), (9, 7), (7, 5), (10, 8), (8, 6),
+        (5, 0), (6, 0), (1, 0), (3, 1), (2, 0), (4, 2),
+    ),
+    center=0,
+    flip_pairs=((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)),
+)
+"""COCO keypoints (HRNet and other 2D pose estimators), 17 joints, centre nose (0)."""
+
+OPENPOSE18 = Layout.from_bone_pairs(
+    name="openpose18",
+    joint_names=(
+        "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+        "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
+    ),
+    # st-gcn's / PYSKL's OpenPose graph (layout 'openpose', inward pairs), 0-based.
+    bone_pairs=(
+        (4, 3), (3, 2), (7, 6), (6, 5), (13, 12), (12, 11), (10, 9), (9, 8), (11, 5), (8, 2), (5, 1),
+        (2, 1), (0, 1), (15, 0), (14, 0), (17, 15), (16, 14),
+    ),
+    center=1,
+    flip_pairs=((5, 2), (6, 3), (7, 4), (11, 8), (12, 9), (13, 10), (15, 14), (17, 16)),
+)
+"""OpenPose COCO-18 (st-gcn's Kinetics skeletons), 18 joints, centre neck (1)."""
+
+LAYOUTS: dict[str, Layout] = {"ntu25": NTU25, "kinect_v1_20": KINECT_V1_20, "coco17": COCO17,
+                              "openpose18": OPENPOSE18}
 
 
 def get_layout(name: str) -> Layout:
-    """Returns the registered layout called ``name``.
+    """Returns the registered layout called ``name`` (``-`` and ``_`` are interchangeable).
 
     Raises:
         KeyError: If no layout has that name; the message lists the valid names.
     """
     try:
-        return LAYOUTS[name]
+        return LAYOUTS[name.replace("-", "_")]
     except KeyError:
         raise KeyError(
             f"unknown skeleton layout {name!r}; valid layouts: {', '.join(sorted(LAYOUTS))}"
         ) from None
+
+
+def layout_from_json(data: dict, default_name: str = "custom") -> Layout:
+    """A layout from its JSON description.
+
+    Keys: ``joint_names`` (V names); the tree as ``parents`` (V 0-based parents, the centre
+    its own parent) or ``bones`` (``[child, parent]`` pairs); ``center`` (index or name);
+    optional ``flip_pairs`` (``[left, right]`` indices or names), ``name``, and
+    ``one_based: true`` when the indices count from 1. Joints may be named instead of
+    numbered everywhere.
+
+    Raises:
+        ValueError: a missing key, an unknown joint name, or a tree that is not one.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("a layout must be a JSON object")
+    names = data.get("joint_names")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValueError("'joint_names' must be a non-empty list of joint names")
+    shift = 1 if data.get("one_based") else 0
+
+    def index(j: object, what: str) -> int:
+        if isinstance(j, str):
+            if j not in names:
+                raise ValueError(f"{what}: no joint named {j!r}")
+            return names.index(j)
+        if isinstance(j, bool) or not isinstance(j, int):
+            raise ValueError(f"{what}: {j!r} is neither a joint index nor a name")
+        return j - shift
+
+    if "center" not in data:
+        raise ValueError("'center' (the root joint, an index or a name) is missing")
+    center = index(data["center"], "center")
+    flips = [(index(a, "flip_pairs"), index(b, "flip_pairs")) for a, b in data.get("flip_pairs", [])]
+    name = str(data.get("name", default_name))
+    if "parents" in data:
+        parents = data["parents"]
+        if not isinstance(parents, list) or len(parents) != len(names):
+            raise ValueError(f"'parents' must list one parent per joint ({len(names)})")
+        return Layout(name, tuple(names), tuple(index(p, "parents") for p in parents), center, tuple(flips))
+    if "bones" in data:
+        pairs = [(index(c, "bones"), index(p, "bones")) for c, p in data["bones"]]
+        return Layout.from_bone_pairs(name, names, pairs, center, flips)
+    raise ValueError("give the skeleton tree as 'parents' (one per joint) or 'bones' ([child, parent] pairs)")
+
+
+def resolve_layout(spec: str) -> Layout:
+    """A layout by registry name, or from a JSON file (a path ending ``.json``).
+
+    Raises:
+        KeyError: an unknown name.
+        ValueError: an unreadable or invalid JSON layout (the message names the file).
+    """
+    import json
+    from pathlib import Path
+
+    if not spec.lower().endswith(".json"):
+        return get_layout(spec)
+    path = Path(spec).expanduser()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the layout ({exc})") from None
+    try:
+        return layout_from_json(data, default_name=path.stem)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

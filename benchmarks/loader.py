@@ -28,6 +28,12 @@ Paths compared:
   motion and bone with :func:`actionkit.data.derive_streams` (what the CMD / I2MD
   reference does in its training step, on the GPU); the derivation runs here on the CPU
   and its time is counted.
+
+The integrity checks (the store's chunk manifest at open, strict shard reads, the
+finiteness scan of the loaded stream) run when a dataset is built. ``--checks both``
+(the default) builds the batched joint dataset with and without them, alternately
+``--repeat`` times, and reports the build time and the samples/s of each, counting the
+build in the samples/s (``with build``) so that the checks' whole cost shows.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from actionkit.data import MultiView, SkeletonDataset, cmd_train_view, collate, derive_streams  # noqa: E402
 from actionkit.prepare import prepare  # noqa: E402
 from actionkit.sources.ntu import NTUSource  # noqa: E402
+from actionkit.store import open_store  # noqa: E402
+from actionkit.store.manifest import integrity_checks  # noqa: E402
 from actionkit.synthetic import generate_ntu_dataset  # noqa: E402
 
 
@@ -101,29 +109,35 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--samples-per-class", type=int, default=40)
+    parser.add_argument("--checks", choices=("both", "on", "off"), default="both",
+                        help="compare the batched joint loader built with and without the integrity checks")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per mode of the checks comparison")
+    parser.add_argument("--skip-paths", action="store_true", help="only the checks comparison")
     args = parser.parse_args()
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         store = make_store(Path(tmp), args.samples_per_class)
         transform = MultiView(cmd_train_view(64), n=2)
-        for streams in (("joint",), ("joint", "motion", "bone")):
+        checks = compare_checks(store, transform, args) if args.checks != "off" else []
+        for streams in () if args.skip_paths else (("joint",), ("joint", "motion", "bone")):
             ds = SkeletonDataset(store, ("xsub", "train"), transform=transform, streams_out=streams)
             ds.__getitems__([0, 1])  # compile the Numba kernels once, before the fork
             for path, dataset in (("per-item", PerItem(ds)), ("batched", ds)):
                 r = measure(dataset, args.batch, args.batches, args.warmup, args.workers)
                 results.append({"path": path, "streams": "+".join(streams), **r})
-        parents = ds.layout.parents
         ds = SkeletonDataset(store, ("xsub", "train"), transform=transform, streams_out=("joint",))
-        r = measure(ds, args.batch, args.batches, args.warmup, args.workers,
-                    derive=lambda x: derive_streams(x, parents, ("motion", "bone")))  # fmt: skip
-        results.append({"path": "batched+derive", "streams": "joint+motion+bone", **r})
+        if not args.skip_paths:
+            parents = ds.layout.parents
+            r = measure(ds, args.batch, args.batches, args.warmup, args.workers,
+                        derive=lambda x: derive_streams(x, parents, ("motion", "bone")))  # fmt: skip
+            results.append({"path": "batched+derive", "streams": "joint+motion+bone", **r})
         info = {"train_samples": len(ds), "mean_frames": float(ds.frames.mean())}
 
     meta = {"cpus": os.cpu_count(), "workers": args.workers, "batch": args.batch,
             "batches": args.batches, "warmup": args.warmup, "torch": torch.__version__, **info}  # fmt: skip
     if args.json:
-        print(json.dumps({"benchmark": "loader", **meta, "results": results}, indent=2))
+        print(json.dumps({"benchmark": "loader", **meta, "results": results, "checks": checks}, indent=2))
         return
     print(f"CMD two-view loader, 64 frames, batch {args.batch}, {args.workers} workers, "
           f"{meta['cpus']} CPUs, {info['train_samples']} train samples "
@@ -131,6 +145,50 @@ def main() -> None:
     print(f"{'path':<15} {'streams':<18} {'samples/s':>10} {'seconds':>8}")
     for r in results:
         print(f"{r['path']:<15} {r['streams']:<18} {r['samples_per_s']:>10.0f} {r['seconds']:>8.2f}")
+    if checks:
+        print(f"integrity checks, batched joint loader, fastest of {args.repeat}:")
+        print(f"{'checks':<8} {'build s':>8} {'samples/s':>10} {'samples/s with build':>21}")
+        for c in checks:
+            print(f"{c['checks']:<8} {c['build_seconds']:>8.3f} {c['samples_per_s']:>10.0f} "
+                  f"{c['samples_per_s_with_build']:>21.0f}")
+        on = checks[0]
+        print(f"the checks' own work (manifest at open, finiteness scan): {on['checks_seconds']:.4f} s, "
+              f"{on['checks_share']:.2%} of the checked run's build + loading time")
+        if len(checks) == 2:
+            on, off = checks
+            print(f"cost of the checks: {1 - on['samples_per_s_with_build'] / off['samples_per_s_with_build']:.1%} "
+                  f"of samples/s with the build, {1 - on['samples_per_s'] / off['samples_per_s']:.1%} without")
+
+
+def compare_checks(store: Path, transform, args) -> list[dict]:
+    """The batched joint loader built with and without the integrity checks, alternately."""
+    modes = ("on", "off") if args.checks == "both" else ("on",)
+    runs: dict[str, list[dict]] = {m: [] for m in modes}
+    for _ in range(args.repeat):
+        for mode in modes:
+            t0 = time.perf_counter()
+            with integrity_checks(mode == "on"):
+                ds = SkeletonDataset(store, ("xsub", "train"), transform=transform)
+            build = time.perf_counter() - t0
+            ds.__getitems__([0, 1])
+            r = measure(ds, args.batch, args.batches, args.warmup, args.workers)
+            runs[mode].append({"checks": mode, "build_seconds": round(build, 4), **r,
+                               "samples_per_s_with_build": round(r["samples"] / (r["seconds"] + build), 1)})
+    best = [max(runs[m], key=lambda r: r["samples_per_s_with_build"]) for m in modes]
+    # The checks' own work timed alone (robust to a loaded machine): the open-time object
+    # check and the finiteness scan, against the fastest checked run's build + loading time.
+    from actionkit.data.skeleton import check_finite
+    from actionkit.store.manifest import check_objects
+
+    opened = open_store(store)
+    data = opened.load_stream("joint")
+    t0 = time.perf_counter()
+    check_objects(opened.path, opened.attrs)
+    check_finite(opened, "joint", data)
+    own = time.perf_counter() - t0
+    best[0]["checks_seconds"] = round(own, 4)
+    best[0]["checks_share"] = own / (best[0]["seconds"] + best[0]["build_seconds"])
+    return best
 
 
 if __name__ == "__main__":

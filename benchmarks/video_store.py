@@ -13,8 +13,8 @@ unchanged). Everything runs in one invocation, on one core for every reader.
 Reads (clips/s): each clip gives 8 TSN-segment frame indices (one random frame in each
 of 8 equal segments, seeded), read as uint8 RGB ``[8, 256, 340, 3]`` by
 (a) ``store.images`` from the store; (b) plain decord, ``VideoReader(path).get_batch``
-(random access: fast, but not frame-accurate on every file, see ``actionkit.video.decode``);
-(c) ``actionkit.video.decode.read_frames`` (frame-accurate sequential decode).
+(random access: fast, but not frame-accurate on every file, see ``actionkit.codecs.video``);
+(c) ``actionkit.codecs.video.read_frames`` (frame-accurate sequential decode).
 
 Bytes per frame: the store's RGB stream against an MMAction2 ``rawframes`` folder of the
 same frames (``img_00001.jpg``, ..., OpenCV JPEG quality 95), both as file bytes and as
@@ -38,11 +38,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actionkit import open_store  # noqa: E402
+from actionkit.codecs.images import encode_jpeg, encode_png  # noqa: E402
+from actionkit.codecs.video import read_frames  # noqa: E402
 from actionkit.prepare.video import VideoSettings, prepare_video  # noqa: E402
 from actionkit.sources.ucf101 import UCF101Source  # noqa: E402
-from actionkit.video.decode import read_frames  # noqa: E402
 from actionkit.video.flow import TVL1, quantize_flow, set_opencv_threads  # noqa: E402
-from actionkit.video.images import encode_jpeg, encode_png, rgb_to_grey  # noqa: E402
+from actionkit.video.images import rgb_to_grey  # noqa: E402
 
 CLIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "videos" / "demo.mp4"
 BLOCK = 4096

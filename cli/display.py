@@ -5,11 +5,22 @@ from __future__ import annotations
 import re
 from collections import Counter
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from actionkit.reports import PrepareReport
 
@@ -29,17 +40,36 @@ def fail(message: str, code: int = 1) -> None:
     """Print an error paragraph and exit."""
     import typer
 
-    # soft_wrap: a path broken across lines cannot be copied or grepped.
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from actionkit.cli.errors import say
+
+    say(message)
     raise typer.Exit(code)
 
 
+class FramesColumn(ProgressColumn):
+    """Frames done and frames per second (video prepares, whose samples can take minutes each)."""
+
+    def render(self, task: Task) -> Text:
+        frames = task.fields.get("frames")
+        if frames is None:
+            return Text("")
+        rate = frames / task.elapsed if task.elapsed else 0.0
+        rate = f", {rate:,.{1 if rate < 10 else 0}f}/s" if task.elapsed else ""
+        return Text(f"{frames:,} frames{rate}")
+
+
 @contextmanager
-def prepare_progress(dataset: str):
-    """A progress bar; yields ``(on_start, on_progress)`` callbacks for :func:`actionkit.prepare.prepare`."""
+def prepare_progress(dataset: str, *, frames: bool = False):
+    """A progress bar; yields ``(on_start, on_progress, on_frames)`` callbacks for :mod:`actionkit.prepare`.
+
+    Args:
+        dataset: Shown before the bar.
+        frames: Also count frames as the workers finish them (``on_frames`` of
+            :func:`actionkit.prepare.prepare_video`).
+    """
     progress = Progress(
         TextColumn(f"[bold]{dataset}[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=False,
+        FramesColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=False,
     )
     task = None
 
@@ -47,16 +77,47 @@ def prepare_progress(dataset: str):
         nonlocal task
         if done:
             err_console.print(f"resuming an interrupted prepare: {done} of {total} samples already done")
-        task = progress.add_task(dataset, total=total, completed=done)
+        task = progress.add_task(dataset, total=total, completed=done, **({"frames": 0} if frames else {}))
 
     def on_progress(n: int) -> None:
         progress.advance(task, n)
 
+    def on_frames(n: int) -> None:
+        if task is not None:
+            progress.update(task, frames=progress.tasks[task].fields["frames"] + n)
+
     with progress:
-        yield on_start, on_progress
+        yield on_start, on_progress, on_frames
 
 
-def prepare_summary(report: PrepareReport) -> Table:
+#: More skipped files than this are listed in a file beside the store, not on the screen.
+SKIPPED_SHOWN = 50
+
+
+def write_skipped_list(report: PrepareReport) -> Path | None:
+    """When many files were skipped, list every one (path, tab, reason) in ``<store>.skipped.txt``.
+
+    Returns:
+        The file written, or None when the summary lists them all itself.
+    """
+    if len(report.skipped) <= SKIPPED_SHOWN:
+        return None
+    path = Path(report.out).with_name(Path(report.out).name + ".skipped.txt")
+    path.write_text("".join(f"{s.path}\t{s.reason}\n" for s in report.skipped))
+    return path
+
+
+def print_skipped(report: PrepareReport, skipped_list: Path | None) -> None:
+    """Every skipped file on its own unwrapped line (paths stay whole), or where they are listed."""
+    if skipped_list is not None:
+        console.print(f"skipped files: all {len(report.skipped):,} listed in {skipped_list}", highlight=False,
+                      soft_wrap=True)
+        return
+    for s in report.skipped:
+        console.print(f"skipped {s.path}: {s.reason}", highlight=False, soft_wrap=True, markup=False)
+
+
+def prepare_summary(report: PrepareReport, skipped_list: Path | None = None) -> Table:
     table = Table(title=f"prepared {report.dataset} -> {report.out}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -69,11 +130,11 @@ def prepare_summary(report: PrepareReport) -> Table:
     if report.skipped:
         # "line 57: joint count 24, expected 25" counts as "joint count 24, expected 25".
         reasons = Counter(re.sub(r"^line \d+: ", "", s.reason) for s in report.skipped)
-        table.add_row("skipped", f"{len(report.skipped):,} (listed in the store's attributes)")
+        listed = (f"every one listed in {skipped_list}" if skipped_list
+                  else "each listed below the table and in the store's attributes")
+        table.add_row("skipped", f"{len(report.skipped):,} ({listed})")
         for reason, n in reasons.most_common(5):
             table.add_row("", f"{n:,}: {reason}")
-        for s in report.skipped[:3]:
-            table.add_row("", f"e.g. {s.path}: {s.reason}")
     else:
         table.add_row("skipped", "0")
     if report.notes:

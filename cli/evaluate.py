@@ -1,57 +1,52 @@
-"""``actionkit eval PROTOCOL RUN``: evaluation protocols over a run's encoder."""
+"""``actionkit eval PROTOCOL RUN``: one subcommand per evaluation protocol, each with its own options.
+
+Another command module adds a protocol with ``eval_app.command("name")`` in its ``register``.
+"""
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
+from actionkit.cli.commands import CONTEXT, new_app
 from actionkit.cli.display import console, fail
-from actionkit.cli.fuse import fuse_command
+
+eval_app = new_app("Evaluate a run: `actionkit eval PROTOCOL RUN`; each protocol writes RUN/results/PROTOCOL.json.",
+                   noun="protocol")
+
+Run = Annotated[Path, typer.Argument(help="A run folder (runs/<method>/<time>).", show_default=False,
+                                     metavar="RUN")]
+Store = Annotated[Optional[Path], typer.Option(
+    metavar="STORE", help="Evaluate on this store instead of the one the run recorded (e.g. the store moved).")]
+RandomInit = Annotated[bool, typer.Option(
+    "--random-init", help="Evaluate an untrained encoder of the run's config (the baseline).")]
+Modality = Annotated[Optional[str], typer.Option(
+    metavar="ENCODER",
+    help="Which encoder of a multi-encoder run: joint, motion, bone (i2md); theta, phi (asma). Default: the "
+         "method's (joint / theta).")]
+Epochs = Annotated[Optional[int], typer.Option(metavar="N", help="Training epochs (default: the protocol's).")]
 
 
-def eval_command(
-    protocol: Annotated[str, typer.Argument(help="linear, knn, finetune, semi, transfer; test (video methods).")],
-    run: Annotated[Path, typer.Argument(help="A run folder (runs/<method>/<time>).")],
-    random_init: Annotated[bool, typer.Option(
-        help="Evaluate an untrained encoder of the run's config (the baseline).")] = False,
-    k: Annotated[int, typer.Option(help="knn: neighbours.")] = 1,
-    epochs: Annotated[Optional[int], typer.Option(
-        help="linear/finetune/semi/transfer: epochs (default: the protocol's).")] = None,
-    fraction: Annotated[float, typer.Option(help="semi: labelled fraction of the training part.")] = 0.01,
-    repeats: Annotated[int, typer.Option(help="semi: repeats with different subsets.")] = 5,
-    target: Annotated[Optional[Path], typer.Option(help="transfer: the store to finetune and test on.")] = None,
-    modality: Annotated[Optional[str],
-                        typer.Option(help="Encoder: joint, motion, bone (i2md); theta, phi (asma).")] = None,
-    standardize: Annotated[bool, typer.Option(help="linear: z-score features with training statistics first.")] = False,
-    align: Annotated[bool, typer.Option(help="linear: ASMa's feature-alignment module over both encoders.")] = False,
-    modalities: Annotated[Optional[str], typer.Option(
-        help="test: test with these modality networks only, e.g. rgb or rgb,depth.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="test: videos per batch.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="test: loader processes.")] = None,
-) -> None:
-    """Evaluate a run's encoder; prints the results and writes RUN/results/PROTOCOL.json."""
+def _protocol(protocol: str, run: Path, **options: Any) -> None:
+    """Run an encoder protocol and print its results."""
+    from actionkit.trainers.evaluation import EvalOptions, run_protocol
+
+    _evaluate(protocol, run, lambda ctx: run_protocol(protocol, run, ctx, EvalOptions(**options)))
+
+
+def _evaluate(protocol: str, run: Path, call: Any) -> None:
     from rich.table import Table
 
     from actionkit.store.errors import StoreError
     from actionkit.trainers.distributed import setup, teardown
-    from actionkit.trainers.evaluation import EvalOptions, run_protocol
 
-    opts = EvalOptions(random_init=random_init, k=k, epochs=epochs, fraction=fraction, repeats=repeats, target=target,
-                       standardize=standardize, modality=modality, align=align)
     try:
         ctx = setup("auto")
         try:
-            if protocol == "test":
-                from actionkit.trainers.video_eval import run_test_protocol
-
-                mods = tuple(m.strip() for m in modalities.split(",") if m.strip()) if modalities else None
-                results, path = run_test_protocol(run, ctx, mods, batch_size, workers)
-            else:
-                results, path = run_protocol(protocol, run, ctx, opts)
+            results, path = call(ctx)
         except BaseException:
             teardown(finished=False)
             raise
@@ -69,26 +64,91 @@ def eval_command(
     console.print(f"written to {path}")
 
 
-#: The protocols ``eval_command`` runs; each is a subcommand of ``actionkit eval`` beside ``fuse``.
-PROTOCOL_NAMES = ("linear", "knn", "finetune", "semi", "transfer", "test")
-
-eval_app = typer.Typer(help="Evaluate a run (one subcommand per protocol), or fuse several evaluations.",
-                       no_args_is_help=True)
-eval_app.command("fuse")(fuse_command)
-
-
-def _protocol_command(name: str):
-    """``eval_command`` with its protocol fixed to ``name`` (the signature Typer reads lacks ``protocol``)."""
-
-    def command(**kwargs) -> None:
-        eval_command(name, **kwargs)
-
-    signature = inspect.signature(eval_command, eval_str=True)
-    command.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values()
-                                                          if p.name != "protocol"])  # fmt: skip
-    command.__doc__ = f"The {name} protocol: " + (eval_command.__doc__ or "")
-    return command
+@eval_app.command("knn", context_settings=CONTEXT, short_help="kNN accuracy on frozen features.")
+def knn_command(run: Run, k: Annotated[int, typer.Option(help="Neighbours (cosine similarity).")] = 1,
+                modality: Modality = None, random_init: RandomInit = False, store: Store = None) -> None:
+    """k-nearest-neighbour accuracy on the frozen encoder's features."""
+    _protocol("knn", run, k=k, modality=modality, random_init=random_init, store=store)
 
 
-for _name in PROTOCOL_NAMES:
-    eval_app.command(_name)(_protocol_command(_name))
+@eval_app.command("linear", context_settings=CONTEXT, short_help="A linear classifier on frozen features.")
+def linear_command(
+    run: Run,
+    epochs: Epochs = None,
+    standardize: Annotated[bool, typer.Option(
+        "--standardize", help="z-score the features with training statistics first.")] = False,
+    align: Annotated[bool, typer.Option(
+        "--align", help="ASMa's feature-alignment module over both encoders (asma runs; no --modality).")] = False,
+    modality: Modality = None,
+    random_init: RandomInit = False,
+    store: Store = None,
+) -> None:
+    """A linear classifier on the frozen encoder's features."""
+    _protocol("linear", run, epochs=epochs, standardize=standardize, align=align, modality=modality,
+              random_init=random_init, store=store)
+
+
+@eval_app.command("finetune", context_settings=CONTEXT, short_help="Finetune the encoder with a linear head.")
+def finetune_command(
+    run: Run,
+    epochs: Epochs = None,
+    align: Annotated[bool, typer.Option(
+        "--align", help="ASMa's combined fine-tuning: the alignment module on both fine-tuned encoders (after "
+                        "`eval finetune RUN` and `eval finetune RUN --modality phi`; no --modality).")] = False,
+    modality: Modality = None,
+    random_init: RandomInit = False,
+    store: Store = None,
+) -> None:
+    """The encoder and a linear head trained end to end on the run's split."""
+    _protocol("finetune", run, epochs=epochs, align=align, modality=modality, random_init=random_init, store=store)
+
+
+@eval_app.command("semi", context_settings=CONTEXT, short_help="Finetune on a labelled fraction.")
+def semi_command(
+    run: Run,
+    fraction: Annotated[float, typer.Option(help="Labelled fraction of the training part.")] = 0.01,
+    repeats: Annotated[int, typer.Option(help="Repeats with different labelled subsets.")] = 5,
+    epochs: Epochs = None,
+    modality: Modality = None,
+    random_init: RandomInit = False,
+    store: Store = None,
+) -> None:
+    """Finetuning on a labelled fraction of the training part, averaged over repeats."""
+    _protocol("semi", run, fraction=fraction, repeats=repeats, epochs=epochs, modality=modality,
+              random_init=random_init, store=store)
+
+
+@eval_app.command("transfer", context_settings=CONTEXT, short_help="Finetune and test on another store.")
+def transfer_command(
+    run: Run,
+    target: Annotated[Path, typer.Option(help="The store to finetune and test on, e.g. data/pkummd2.zarr.")],
+    epochs: Epochs = None,
+    modality: Modality = None,
+    random_init: RandomInit = False,
+    store: Store = None,
+) -> None:
+    """Finetuning on another store (e.g. pre-trained on NTU-60, finetuned on PKU-MMD II)."""
+    _protocol("transfer", run, target=target, epochs=epochs, modality=modality, random_init=random_init,
+              store=store)
+
+
+@eval_app.command("test", context_settings=CONTEXT,
+                  short_help="The test of a run's own classifier (supervised) or video test (dmcl, mml, cmpl).")
+def test_command(
+    run: Run,
+    modalities: Annotated[Optional[str], typer.Option(
+        help="Test with these modality networks only, e.g. rgb or rgb,depth (default: all the run trained).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Videos per batch (default: the run's).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Loader processes (default: the run's).")] = None,
+    store: Store = None,
+) -> None:
+    """The multi-view video test of a video method's run (dmcl, mml, cmpl), or a supervised run's own classifier on
+    its test part; both write per-sample scores beside the results."""
+    from actionkit.trainers.evaluation import run_test_protocol
+
+    mods = tuple(m.strip() for m in modalities.split(",") if m.strip()) if modalities else None
+    _evaluate("test", run, lambda ctx: run_test_protocol(run, ctx, mods, batch_size, workers, store=store))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(eval_app, name="eval", short_help="Evaluate a run (one subcommand per protocol).")

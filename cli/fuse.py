@@ -72,3 +72,9 @@ def fuse_command(
         (out / "fused.json").write_text(json.dumps({"recipe": recipe, "inputs": rows, "per_class": fig["per_class"]},
                                                    indent=2) + "\n")
         console.print(f"written to {out / 'fused.json'} and {out / 'fused.scores.npz'}")
+
+
+def register(app: typer.Typer) -> None:
+    from actionkit.cli.evaluate import eval_app
+
+    eval_app.command("fuse", short_help="Fuse several evaluations' scores, matched by sample name.")(fuse_command)

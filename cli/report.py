@@ -77,3 +77,7 @@ def report_command(
         (out / "classes.md").write_text("# Per-class accuracy, worst first\n\n" + "\n".join(markdown))
         written.append(out / "classes.md")
     console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report", short_help="Curves, confusion matrix and per-class table of runs.")(report_command)

@@ -71,3 +71,41 @@ def write_ucf_tree(root: Path, videos: list[str], clip: str = "test.avi") -> Pat
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, folder / video)
     return root / "UCF-101"
+
+
+def kinetics_download(root: Path, *, train_per_class: int, val_per_class: int, classes: int = 2,
+                      clips: tuple[str, ...] = ("demo.mp4", "test.avi")) -> Path:
+    """A Kinetics-400 download of real clips, named as Kinetics names them.
+
+    The first ``classes`` labels of the genuine ``kinetics400_validate.csv``, and for each
+    its first rows; each row's clip is a copy of one of ``clips`` (default ``demo.mp4``,
+    h264 MP4, and ``test.avi``, XviD AVI), in turn, saved as ``<class>/<youtube_id>_<start:06d>_<end:06d>.<ext>``
+    under ``root/train`` or ``root/val``. ``root/annotations`` gets ``train.csv`` and
+    ``validate.csv`` naming them. Returns ``root``.
+    """
+    import csv
+
+    with open(real_path("kinetics400", "kinetics400_validate.csv")) as fh:
+        rows = list(csv.DictReader(fh))
+    by_label: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_label.setdefault(row["label"], []).append(row)
+    ann = root / "annotations"
+    ann.mkdir(parents=True)
+    header = ["label", "youtube_id", "time_start", "time_end", "split"]
+    tables = {"train": [header], "val": [header]}
+    files = [real_path("videos", name) for name in clips]
+    for c, label in enumerate(sorted(by_label)[:classes]):
+        for j, row in enumerate(by_label[label][:train_per_class + val_per_class]):
+            part = "train" if j < train_per_class else "val"
+            tables[part].append([label, row["youtube_id"], row["time_start"], row["time_end"],
+                                 "train" if part == "train" else "validate"])
+            clip = files[(c + j) % len(files)]
+            folder = root / part / label.replace(" ", "_")
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{row['youtube_id']}_{int(row['time_start']):06d}_{int(row['time_end']):06d}{clip.suffix}"
+            shutil.copyfile(clip, folder / name)
+    for part, file in (("train", "train.csv"), ("val", "validate.csv")):
+        with open(ann / file, "w", newline="") as fh:
+            csv.writer(fh).writerows(tables[part])
+    return root

@@ -60,14 +60,44 @@ def test_bone_of_centre_is_zero_and_adjacency_is_consistent(layout):
     assert np.all(np.diag(layout.adjacency(self_loops=True)) == 1)
     flip = layout.flip_index
     assert np.array_equal(flip[flip], np.arange(layout.num_joints))
-    assert flip[4] == 8 and flip[8] == 4  # ShoulderLeft <-> ShoulderRight in both layouts
+    left, right = (("ShoulderLeft", "ShoulderRight") if "ShoulderLeft" in layout.joint_names else
+                   ("left_shoulder", "right_shoulder") if "left_shoulder" in layout.joint_names else
+                   ("LShoulder", "RShoulder"))
+    i, j = layout.joint_names.index(left), layout.joint_names.index(right)
+    assert flip[i] == j and flip[j] == i
 
 
 def test_get_layout():
     assert get_layout("ntu25") is NTU25
     assert get_layout("kinect_v1_20") is KINECT_V1_20
-    with pytest.raises(KeyError, match="kinect_v1_20, ntu25"):
-        get_layout("coco17")
+    assert get_layout("kinect-v1-20") is KINECT_V1_20
+    assert get_layout("coco17").num_joints == 17 and get_layout("openpose18").num_joints == 18
+    with pytest.raises(KeyError, match="coco17, kinect_v1_20, ntu25, openpose18"):
+        get_layout("halpe26")
+
+
+def test_pyskl_2d_graphs():
+    """coco17 / openpose18 are PYSKL's graphs: the same undirected edges and centre."""
+    coco = {(15, 13), (13, 11), (16, 14), (14, 12), (11, 5), (12, 6), (9, 7), (7, 5), (10, 8), (8, 6),
+            (5, 0), (6, 0), (1, 0), (3, 1), (2, 0), (4, 2)}
+    assert set(get_layout("coco17").bone_pairs) == coco and get_layout("coco17").center == 0
+    assert get_layout("openpose18").center == 1 and len(get_layout("openpose18").bone_pairs) == 17
+
+
+def test_layout_from_json_names_indices_and_errors():
+    from actionkit.layouts import layout_from_json
+
+    lay = layout_from_json({"name": "arm", "joint_names": ["chest", "l_hand", "r_hand"], "center": "chest",
+                            "bones": [["l_hand", "chest"], [3, 1]], "one_based": True,
+                            "flip_pairs": [["l_hand", "r_hand"]]})
+    assert lay.parents == (0, 0, 0) and lay.flip_pairs == ((1, 2),) and lay.name == "arm"
+    assert layout_from_json({"joint_names": ["a", "b"], "parents": [0, 0], "center": 0}).parents == (0, 0)
+    with pytest.raises(ValueError, match="no joint named 'x'"):
+        layout_from_json({"joint_names": ["a", "b"], "bones": [["x", "a"]], "center": "a"})
+    with pytest.raises(ValueError, match="cycle|parent"):
+        layout_from_json({"joint_names": ["a", "b", "c"], "parents": [0, 2, 1], "center": 0})
+    with pytest.raises(ValueError, match="'center'"):
+        layout_from_json({"joint_names": ["a"], "parents": [0]})
 
 
 def test_a_new_layout_is_a_few_lines():

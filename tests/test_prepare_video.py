@@ -35,14 +35,15 @@ def nwucla(tmp_path, frames):
 
 def source_rgb(raw, view: int, clip: str, number: int, short: int) -> np.ndarray:
     """A raw NW-UCLA frame file, decoded and resized as the pipeline does (before its JPEG)."""
-    from actionkit.video.images import decode_image, resize_short_side
+    from actionkit.codecs.images import decode_image
+    from actionkit.video.images import resize_short_side
 
     path = next((raw / "multiview_action" / f"view_{view}" / clip).glob(f"frame_{number}_tc_*_rgb.jpg"))
     return resize_short_side(decode_image(path.read_bytes()), short, interpolation="area")
 
 
 def stored_rgb(image: np.ndarray) -> np.ndarray:
-    from actionkit.video.images import decode_image, encode_jpeg
+    from actionkit.codecs.images import decode_image, encode_jpeg
 
     return decode_image(encode_jpeg(image, 95))
 
@@ -201,3 +202,24 @@ def test_undecodable_and_empty_videos_are_skipped_with_their_path(tmp_path):
     assert "v_ApplyEyeMakeup_g01_c03.avi: empty file" in reasons["v_ApplyEyeMakeup_g01_c03"]
     assert "v_ApplyEyeMakeup_g01_c02.avi" in reasons["v_ApplyEyeMakeup_g01_c02"]
     assert open_store(tmp_path / "u.zarr").attrs["skipped"][0]["path"].endswith("v_ApplyEyeMakeup_g01_c02.avi")
+
+
+def test_progress_counts_frames_as_they_are_done(tmp_path, nwucla):
+    """Frames are counted one by one inside a sample, and across worker processes."""
+    from actionkit.sources.base import VideoClip
+
+    events = []
+
+    def frames_read(n):
+        for t in range(n):
+            events.append(("read", t))
+            yield np.full((48, 64, 3), 10 * t, np.uint8)
+
+    clip = VideoClip(fps=10.0, modalities={"rgb": frames_read(3)})
+    pv.encode_clip(clip, ("rgb",), SMALL, None, on_frame=lambda: events.append(("done", len(events))))
+    assert [e[0] for e in events] == ["read", "done"] * 3
+    counted = []
+    report = prepare_video(NWUCLAVideoSource(nwucla), tmp_path / "p.zarr", streams=("rgb",), settings=SMALL,
+                           workers=2, on_frames=counted.append)
+    # 4 + 5 + 3 + 3 stored, and the one-frame clip decoded before min_frames skipped it
+    assert report.frames == 15 and sum(counted) == 16 and all(n > 0 for n in counted)

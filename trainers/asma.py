@@ -19,8 +19,11 @@ the code ASMa builds on. ``masking.mode`` selects Table 9's pairings: ``asymmetr
 
 Evaluation (``actionkit eval linear|knn|finetune RUN``) uses one encoder, f_theta by
 default (``--modality phi`` for f_phi), with the paper's protocols (section 4): linear
-150 epochs lr 1e-3, finetune 150 epochs lr 5e-3. The feature-alignment module, ASMa-Distill
-and three-stream ensembles are not part of this trainer.
+150 epochs lr 1e-3, finetune 150 epochs lr 5e-3; ``linear --align`` trains the
+feature-alignment module on the frozen pair, ``finetune --align`` (the combined
+fine-tuning) on the two fine-tuned encoders, 50 epochs at lr 1e-4. Each writes its test
+logits beside the module, what 3s-ASMa's fusion of the joint, motion and bone runs reads.
+ASMa-Distill is :mod:`actionkit.trainers.asma_distill`.
 """
 
 from __future__ import annotations
@@ -30,13 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from actionkit import open_store
 from actionkit.data import SkeletonDataset
 from actionkit.data import transforms as T
-from actionkit.data.masking import ENCODERS, MASKINGS, ASMaMasking
+from actionkit.data.masking import ENCODERS, MASKINGS, ASMaMasking, joint_mask, pairing
+from actionkit.data.pstl import pstl_augmentation
 from actionkit.layouts import Layout
 from actionkit.losses import asma_encoder_loss
 from actionkit.models import MLPProjector, build_backbone
@@ -95,11 +100,35 @@ class MaskingConfig:
     augment_anchor: bool = False
 
 
+#: ``augment.recipe`` names.
+RECIPES = ("asma", "pstl")
+
+
+@dataclass
+class RecipeConfig:
+    """Which augmentation and masking recipe makes the views.
+
+    Attributes:
+        recipe: ``asma`` (the paper presets): ``T`` as section 3.1 lists it (temporal
+            crop-resize, rotation, flip: ``masking.crop_min``, ``rotation``, ``flip``), masks
+            that zero the joints and frames. ``pstl``: the augmentation of PSTL's released
+            code, which ASMa builds on (:mod:`actionkit.data.pstl`: padded crop, shear,
+            main-axis rotation, flip), and PSTL's masking by removal: masked frames are
+            deleted from the frame-masked stream, masked joints taken out of the encoder's
+            graph after its data BatchNorm, one joint set per batch as PSTL draws it (drawn
+            by ASMa's degree sampling from ``(run.seed, epoch, the batch's first and last
+            item)``).
+    """
+
+    recipe: str = "asma"
+
+
 @dataclass
 class ASMaConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ASMaModelConfig = field(default_factory=ASMaModelConfig)
     masking: MaskingConfig = field(default_factory=MaskingConfig)
+    augment: RecipeConfig = field(default_factory=RecipeConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
@@ -123,8 +152,10 @@ class ASMa(Method):
 
     name = "asma"
 
-    def __init__(self, make_backbone: Callable[[], nn.Module], cfg: ASMaModelConfig):
+    def __init__(self, make_backbone: Callable[[], nn.Module], cfg: ASMaModelConfig,
+                 removal: JointRemoval | None = None):
         super().__init__()
+        self.removal, self.epoch = removal, 0
         if cfg.proj_layers < 1 or cfg.proj_dim < 1 or cfg.proj_hidden < 1:
             raise ValueError(f"the projector needs positive widths and at least one layer, got "
                              f"{cfg.proj_layers} layers {cfg.proj_hidden}/{cfg.proj_dim}")  # fmt: skip
@@ -135,9 +166,13 @@ class ASMa(Method):
         dim = self.encoders["theta"].out_dim
         self.projector = MLPProjector(dim, cfg.proj_hidden, cfg.proj_dim, layers=cfg.proj_layers)
 
-    def project(self, encoder: str, x: torch.Tensor) -> torch.Tensor:
-        """``p(f_k(x))``: one stream ``(B, C, T, V, M)`` -> ``(B, proj_dim)``."""
-        return self.projector(self.encoders[encoder](x))
+    def start_epoch(self, epoch: int) -> None:
+        """Remember the epoch (it seeds the removed joints of the ``pstl`` recipe)."""
+        self.epoch = epoch
+
+    def project(self, encoder: str, x: torch.Tensor, joints: torch.Tensor | None = None) -> torch.Tensor:
+        """``p(f_k(x))``: one stream ``(B, C, T, V, M)`` -> ``(B, proj_dim)`` (``joints``: those kept)."""
+        return self.projector(self.encoders[encoder](x) if joints is None else self.encoders[encoder](x, joints))
 
     def forward(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         """Eq. 9 on ``batch["x"]`` = the five streams of :data:`actionkit.data.masking.VIEWS`, each ``[B, C, T, V, M]``.
@@ -153,15 +188,39 @@ class ASMa(Method):
         terms = {}
         for k in ENCODERS:
             joint_masked, frame_masked = streams[k]
+            kept = None if self.removal is None else self.removal.kept(k, batch["index"], self.epoch, anchor.device)
             z = self.project(k, anchor)
-            terms[k] = asma_encoder_loss(z, self.project(k, joint_masked), self.project(k, frame_masked),
+            terms[k] = asma_encoder_loss(z, self.project(k, joint_masked, kept), self.project(k, frame_masked),
                                          lambd=self.cfg.lambd)  # fmt: skip
         return {"loss": terms["theta"] + terms["phi"], **{k: v.detach() for k, v in terms.items()}}
 
 
+class JointRemoval:
+    """The ``pstl`` recipe's joints removed from an encoder's graph: one set per batch and encoder.
+
+    Args:
+        degrees: ``[V]`` joint degrees.
+        n: Joints removed.
+        mode: The masking pairing (f_theta high-degree, f_phi low-degree when asymmetric).
+        seed: The run's seed.
+    """
+
+    def __init__(self, degrees: np.ndarray, n: int, mode: str, seed: int):
+        self.degrees, self.n, self.pairs, self.seed = np.asarray(degrees), int(n), pairing(mode), int(seed)
+
+    def kept(self, encoder: str, index: torch.Tensor, epoch: int, device: torch.device) -> torch.Tensor:
+        """Indices of the joints kept for this batch (``index``: its items' positions)."""
+        ids = index.reshape(-1).tolist()
+        rng = np.random.default_rng([self.seed, epoch, ENCODERS.index(encoder), int(ids[0]), int(ids[-1]), len(ids)])
+        removed = joint_mask(self.degrees, self.n, self.pairs[encoder][0], rng)
+        return torch.from_numpy(np.flatnonzero(~removed)).to(device)
+
+
 # ---------------------------------------------------------------------- data
 def augmentation(cfg: ASMaConfig, layout: Layout) -> T.Compose:
-    """ASMa's ``T``: temporal crop-resize to ``data.frames``, random rotation, left/right flip."""
+    """The recipe's ``T``; ``asma``: temporal crop-resize to ``data.frames``, random rotation, left/right flip."""
+    if cfg.augment.recipe == "pstl":
+        return pstl_augmentation(cfg.data.frames, layout, flip=cfg.masking.flip)
     m = cfg.masking
     steps: list[Callable] = [T.TemporalCropResize((m.crop_min, 1.0), cfg.data.frames, min_length=cfg.data.frames)]
     if m.rotation:
@@ -178,6 +237,11 @@ def _normalization(cfg: ASMaConfig) -> T.Normalize | None:
 def check_config(cfg: ASMaConfig) -> None:
     """Raises ValueError with what to change when the config cannot run."""
     m = cfg.masking
+    if cfg.augment.recipe not in RECIPES:
+        raise ValueError(f"unknown augment.recipe {cfg.augment.recipe!r}; valid: {', '.join(RECIPES)}")
+    if cfg.augment.recipe == "pstl" and not cfg.model.backbone.startswith("stgcn"):
+        raise ValueError(f"augment.recipe=pstl removes joints from an ST-GCN's graph; model.backbone "
+                         f"{cfg.model.backbone!r} is not one (use stgcn16)")
     if m.mode not in MASKINGS:
         raise ValueError(f"unknown masking.mode {m.mode!r}; valid: {', '.join(MASKINGS)}")
     if not 0.0 < m.crop_min <= 1.0:
@@ -200,7 +264,8 @@ def make_train_set(cfg: ASMaConfig, store: Path | None = None) -> SkeletonDatase
     if m.joints > st.layout.num_joints:
         raise ValueError(f"masking.joints={m.joints} exceeds the {st.layout.num_joints} joints of {st.layout.name}")
     masking = ASMaMasking(st.layout.degrees, cfg.data.frames, m.joints, m.frames, m.mode,
-                          augment=augmentation(cfg, st.layout), augment_anchor=m.augment_anchor)  # fmt: skip
+                          augment=augmentation(cfg, st.layout), augment_anchor=m.augment_anchor,
+                          removal=cfg.augment.recipe == "pstl")  # fmt: skip
     return SkeletonDataset(st, (cfg.data.protocol, cfg.data.train_part), stream=cfg.data.stream, transform=masking,
                            seed=cfg.run.seed, pre_transform=_normalization(cfg))  # fmt: skip
 
@@ -215,7 +280,9 @@ def build(cfg: ASMaConfig) -> tuple[ASMa, SkeletonDataset, None]:
     def make_backbone() -> nn.Module:
         return build_backbone(cfg.model.backbone, train_set.layout, max_bodies=max_bodies, **kwargs)
 
-    return ASMa(make_backbone, cfg.model), train_set, None
+    removal = (JointRemoval(train_set.layout.degrees, cfg.masking.joints, cfg.masking.mode, cfg.run.seed)
+               if cfg.augment.recipe == "pstl" else None)  # fmt: skip
+    return ASMa(make_backbone, cfg.model, removal), train_set, None
 
 
 # ---------------------------------------------------------------------- presets
@@ -258,6 +325,7 @@ PRESETS: dict[str, Callable[[], ASMaConfig]] = {
     "ntu60-xview": lambda: _preset("ntu60", "xview"),
     "ntu120-xsub": lambda: _preset("ntu120", "xsub"),
     "ntu120-xset": lambda: _preset("ntu120", "xset"),
+    "pkummd1-xsub": lambda: _preset("pkummd1", "xsub"),  # section 4: pre-trained on PKU-MMD Part I
     "pkummd2-xsub": lambda: _preset("pkummd2", "xsub"),
     "nwucla-xview-cpu": _nwucla_cpu,
 }
@@ -285,7 +353,9 @@ def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> Encod
 
     Features and test samples use the clip resampled to the pre-training length;
     finetuning uses ``T`` and the paper's protocol (150 epochs, lr 5e-3; Adam, cosine);
-    the linear protocol is 150 epochs at lr 1e-3 (Adam).
+    the linear protocol is 150 epochs at lr 1e-3 (Adam); the combined fine-tuning
+    (``eval finetune --align``) trains the alignment module on the two fine-tuned encoders
+    for 50 epochs at lr 1e-4 (section 4, "Downstream Evaluation").
     """
     cfg = from_dict(ASMaConfig, config)
     encoder = modality or "theta"
@@ -311,4 +381,6 @@ def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> Encod
         train_transform=augmentation(cfg, layout),
         finetune=finetune,
         linear=LinearProtocol(epochs=150, lr=1e-3, optimizer="adam", milestones=()),
+        # Section 4, "Downstream Evaluation": the alignment module on the fine-tuned encoders.
+        combined=LinearProtocol(epochs=50, lr=1e-4, optimizer="adam", milestones=()),
     )

@@ -4,8 +4,10 @@ ASMa section 3.5 and 4 ("Knowledge Distillation"). The teacher is the whole ASMa
 the two pre-trained encoders f_theta and f_phi and the feature-alignment module with its
 classifier (eq. 10-12), frozen. Here that is an ASMa run folder (``teacher.run``) and the
 alignment module trained on it by ``actionkit eval linear RUN --align`` (the
-"linear-probed teacher"; ``teacher.alignment`` points at another one, e.g. a finetuned
-teacher's). The student f_s is a 5-layer ST-GCN (``stgcn5``) with a linear classifier,
+"linear-probed teacher"; ``teacher.finetuned`` takes the fine-tuned teacher of section
+5.4: the encoders fine-tuned by ``eval finetune`` with the module of the combined
+fine-tuning, ``eval finetune RUN --align``; ``teacher.alignment`` points at another
+module). The student f_s is a 5-layer ST-GCN (``stgcn5``) with a linear classifier,
 trained on the teacher's temperature-softened logits alone (eq. 13-14,
 :func:`actionkit.losses.knowledge_distillation`): no ground-truth labels. The paper:
 150 epochs at lr 1e-2 (Adam, cosine, as its other stages); tau 8 on NTU-60 x-sub, 9 on
@@ -31,6 +33,7 @@ from actionkit import open_store
 from actionkit.data import SkeletonDataset
 from actionkit.losses import knowledge_distillation
 from actionkit.models import FeatureAlignment, LinearHead, build_backbone
+from actionkit.models.weights import load_tensors
 from actionkit.trainers import asma
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
@@ -44,11 +47,17 @@ class TeacherConfig:
 
     Attributes:
         run: An ``actionkit train asma`` run folder (its last checkpoint is used).
-        alignment: The trained alignment module (default: ``RUN/eval/align/aligned.pt``,
-            written by ``actionkit eval linear RUN --align``).
+        finetuned: The fine-tuned teacher of section 5.4 (Tables 5 and 8, "FT"): the two
+            encoders as ``eval finetune RUN`` and ``eval finetune RUN --modality phi`` left
+            them, with the alignment module of the combined fine-tuning (``eval finetune
+            RUN --align``). False: the linear-probed teacher ("LP"): the pre-trained
+            encoders with the module of ``eval linear RUN --align``.
+        alignment: The trained alignment module (default: ``RUN/eval/align/aligned.pt``, or
+            ``RUN/eval/finetune-align/aligned.pt`` with ``finetuned``).
     """
 
     run: str = ""
+    finetuned: bool = False
     alignment: str = ""
 
 
@@ -101,13 +110,19 @@ def load_teacher(cfg: TeacherConfig) -> tuple[AlignedTeacher, dict[str, Any]]:
     ckpt = load_checkpoint(Path(cfg.run))
     if ckpt.get("method") != "asma":
         raise ValueError(f"{cfg.run}: the teacher must be an asma run, not {ckpt.get('method')!r}")
-    path = Path(cfg.alignment) if cfg.alignment else alignment_path(Path(cfg.run))
+    path = Path(cfg.alignment) if cfg.alignment else alignment_path(Path(cfg.run), combined=cfg.finetuned)
     if not path.is_file():
-        raise ValueError(f"{path}: no trained alignment module; run `actionkit eval linear {cfg.run} --align` first")
+        protocol = "finetune" if cfg.finetuned else "linear"
+        raise ValueError(f"{path}: no trained alignment module; run `actionkit eval {protocol} {cfg.run} --align` "
+                         f"first")
     store = open_store(from_dict(asma.ASMaConfig, ckpt["config"]).data.store)
     encoders = [asma.encoder_recipe(ckpt["config"], name).build_encoder(store, ckpt["model"], cfg.run)
                 for name in ("theta", "phi")]  # fmt: skip
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if cfg.finetuned:
+        encoders = [asma.encoder_recipe(ckpt["config"], name).build_finetuned(store, Path(cfg.run),
+                                                                              None if name == "theta" else name)
+                    for name in ("theta", "phi")]  # fmt: skip
+    saved = load_tensors(path)
     alignment = FeatureAlignment(saved["dim"], saved["num_classes"], num_heads=saved["num_heads"])
     alignment.load_state_dict(saved["state_dict"])
     teacher = AlignedTeacher(*encoders, alignment).eval()

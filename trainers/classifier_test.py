@@ -19,7 +19,7 @@ from actionkit.trainers.distributed import Context
 
 
 def run_classifier_test(ckpt_path: Path, ckpt: dict[str, Any], entry: Any, ctx: Context,
-                        batch_size: int | None = None) -> tuple[dict[str, Any], Path]:
+                        batch_size: int | None = None, store: Path | None = None) -> tuple[dict[str, Any], Path]:
     """Test a run's own classifier on its test part; write ``RUN/results/test.json`` and its scores.
 
     Args:
@@ -28,6 +28,7 @@ def run_classifier_test(ckpt_path: Path, ckpt: dict[str, Any], entry: Any, ctx: 
         entry: The run method's :class:`~actionkit.trainers.registry.MethodEntry`.
         ctx: The device to test on.
         batch_size: Samples per batch (default: the larger of the run's batch and 64).
+        store: Test on this store instead of the one the run recorded.
 
     Raises:
         ValueError: the method's evaluation gives no per-sample scores (it has no classifier
@@ -36,6 +37,8 @@ def run_classifier_test(ckpt_path: Path, ckpt: dict[str, Any], entry: Any, ctx: 
     from actionkit.trainers.evaluation import write_results
 
     cfg = from_dict(entry.config, ckpt["config"])
+    if store is not None:
+        cfg.data.store = str(Path(store).expanduser().resolve())
     method, _, test_set = entry.build(cfg)
     method.load_state_dict(ckpt["model"])
     method.to(ctx.device).eval()

@@ -77,11 +77,19 @@ class CMPLDataConfig:
         mu: Unlabelled videos per labelled one (B_u / B_l).
         primary_frames / primary_stride: The primary's clip (8 x 8).
         aux_frames / aux_stride: The auxiliary's clip (16 x 4).
-        time_offset: Seconds between the two clips' windows, at most (Table 5's t_s).
+        time_offset: Seconds between the two clips' windows, at most (Table 5's t_s): 10, the
+            full model of Table 2 ("Temporal Loc") at the largest, best t_s of Table 5 (a
+            Kinetics clip lasts about 10 s, section 4.3.2).
         crop: Training crop size.
-        randaugment_n / magnitude_low / magnitude_high / cutout: The strong view.
+        randaugment_n / magnitude_low / magnitude_high / cutout: The strong view. The paper
+            says only "following FixMatch, RandAugment together with Cutout" (section 3.3), so
+            FixMatch's are used: 2 operations at a magnitude drawn uniformly in [1, 10] at
+            every call instead of one fixed magnitude (FixMatch, section 2.3 and its
+            RandAugment variant), Cutout of half the side.
         test_clips / test_size: 10 clips x 3 crops of ``test_size`` (256) at short side ``test_size``.
-        batch_size: Labelled videos per optimiser step over all processes (B_l).
+        batch_size: Labelled videos per optimiser step over all processes (B_l): 32, the
+            paper's 2 per GPU on 16 GPUs (section 4.1), for which its lr 0.1 is given; the
+            unlabelled batch is ``mu`` times it (160; 192 videos a step in all).
         eval_batch_size / workers / repeat: Loader settings.
     """
 
@@ -97,15 +105,15 @@ class CMPLDataConfig:
     primary_stride: int = 8
     aux_frames: int = 16
     aux_stride: int = 4
-    time_offset: float = 0.0
+    time_offset: float = 10.0
     crop: int = 224
     randaugment_n: int = 2
-    magnitude_low: float = 9.0
+    magnitude_low: float = 1.0
     magnitude_high: float = 10.0
     cutout: float = 0.5
     test_clips: int = 10
     test_size: int = 256
-    batch_size: int = 16
+    batch_size: int = 32
     eval_batch_size: int = 2
     workers: int = 4
     repeat: int = 1
@@ -333,6 +341,7 @@ def _motion_cpu() -> CMPLConfig:
     d = cfg.data
     d.primary_frames, d.primary_stride, d.aux_frames, d.aux_stride = 8, 2, 16, 1
     d.crop, d.test_size, d.test_clips, d.batch_size, d.eval_batch_size, d.workers = 48, 48, 2, 4, 4, 1
+    d.time_offset, d.magnitude_low = 0.0, 9.0  # the settings its figures were measured with
     cfg.model.primary, cfg.model.primary_width = "resnet3d18", 0.25
     cfg.model.aux, cfg.model.aux_width = "resnet3d10", 0.125
     cfg.model.dropout = 0.2

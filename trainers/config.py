@@ -9,7 +9,9 @@ field's declared type.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -199,7 +201,143 @@ def save_config(cfg: Any, path: Path) -> None:
     Path(path).write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
 
 
+def _check_keys(cls: type, data: Any, source: str, prefix: str = "") -> None:
+    """Fail on keys ``cls`` does not have and on values of the wrong kind (a saved file's typos)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: {prefix.rstrip('.') or 'the file'} must be a JSON object of settings")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in names:
+            raise ValueError(f"{source}: unknown setting {prefix + key!r}; valid keys: "
+                             f"{', '.join(flat_keys(cls()))}")  # fmt: skip
+        tp = _resolve(hints[key])
+        if dataclasses.is_dataclass(tp):
+            _check_keys(tp, value, source, f"{prefix}{key}.")
+            continue
+        if value is None and tp is not hints[key]:  # Optional[X]: None is a value
+            continue
+        want = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(tp)
+        if typing.get_origin(tp) is tuple:
+            want = (list, tuple)
+        bad = want is not None and (not isinstance(value, want) or (tp is not bool and isinstance(value, bool)))
+        if bad:
+            raise ValueError(f"{source}: setting {prefix + key!r} is {value!r}; expected "
+                             f"{type_name(hints[key])}")  # fmt: skip
+
+
+def load_config(cls: type[T], path: Path) -> T:
+    """Read a config written by :func:`save_config` (a run's ``config.json``), checking its keys.
+
+    Keys the file lacks keep the dataclass defaults; unknown keys and values of the wrong
+    type are errors (a typo must not silently fall back to a default).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not JSON, or a key or value that ``cls`` does not accept.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such config file (write one with `actionkit config METHOD --out "
+                                f"{path}`, or use a run's config.json)")  # fmt: skip
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a JSON config ({exc})") from None
+    _check_keys(cls, data, str(path))
+    return from_dict(cls, data)
+
+
+def type_name(tp: Any) -> str:
+    """How a field's type reads in help: ``int``, ``float``, ``str``, ``bool``, ``str,...`` (a tuple)."""
+    tp = _resolve(tp)
+    if typing.get_origin(tp) is tuple:
+        return f"{type_name(typing.get_args(tp)[0])},..."
+    return getattr(tp, "__name__", str(tp))
+
+
+def attribute_docs(cls: type) -> dict[str, str]:
+    """Field name -> its text in the ``Attributes:`` section of ``cls``'s docstring (whitespace joined)."""
+    lines = inspect.cleandoc(cls.__doc__ or "").splitlines()
+    docs: dict[str, str] = {}
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == "Attributes:")
+    except StopIteration:
+        return docs
+    indent, names = None, []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            continue
+        depth = len(line) - len(line.lstrip())
+        if depth == 0:  # the section ended (a following paragraph or section)
+            break
+        indent = depth if indent is None else indent
+        # "name: text", or "a / b / c: text" (one text for several fields)
+        entry = re.match(r"(\w+(?:\s*/\s*\w+)*)(?: \([^)]*\))?:\s*(.*)", line.strip())
+        if depth == indent and entry:
+            names = [n.strip() for n in entry.group(1).split("/")]
+            for name in names:
+                docs[name] = entry.group(2)
+        elif names:
+            for name in names:
+                docs[name] += " " + line.strip()
+    return docs
+
+
+def one_line(text: str) -> str:
+    """The first sentence of a docstring entry, without reST markup and the final full stop."""
+    text = text.replace("``", "").strip()
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        # a full stop ends the sentence when a capital letter starts the next one ("eq. 7" does not)
+        if ch == "." and depth == 0 and text[i + 1:i + 3].strip() and re.match(r"\s[A-Z]", text[i + 1:i + 3]):
+            return text[:i]
+    return text.rstrip(".")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``--set`` key of a config, for help tables.
+
+    Attributes:
+        key: The dotted key, e.g. ``optim.lr``.
+        type: Its type as it reads in help (:func:`type_name`).
+        value: Its value in the config described (a preset's value).
+        meaning: One line from the config dataclass's docstring; empty when it has none.
+    """
+
+    key: str
+    type: str
+    value: Any
+    meaning: str
+
+
+def describe(cfg: Any, prefix: str = "") -> list[Setting]:
+    """Every settable key of a config with its type, value and meaning (from the ``Attributes:`` docs)."""
+    out: list[Setting] = []
+    hints = typing.get_type_hints(type(cfg))
+    docs = attribute_docs(type(cfg))
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value):
+            out += describe(value, f"{prefix}{f.name}.")
+        else:
+            out.append(Setting(prefix + f.name, type_name(hints[f.name]), value, one_line(docs.get(f.name, ""))))
+    return out
+
+
+def format_value(value: Any) -> str:
+    """A setting's value as ``--set`` accepts it (tuples comma-separated, bools lower case)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        return ",".join(format_value(v) for v in value)
+    return str(value)
+
+
 __all__ = [
-    "DataConfig", "OptimConfig", "RunConfig", "apply_overrides", "flat_keys", "from_dict", "parse_value",
-    "save_config", "to_dict",
+    "DataConfig", "OptimConfig", "RunConfig", "Setting", "apply_overrides", "attribute_docs", "describe",
+    "flat_keys", "format_value", "from_dict", "load_config", "one_line", "parse_value", "save_config", "to_dict",
+    "type_name",
 ]

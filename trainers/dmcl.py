@@ -20,6 +20,12 @@ The paper gives SGD (momentum 0.9) at lr 1e-3, T in {2, 5} and lambda in {0.5, 1
 does not give the epochs, batch size or decay (the authors' code hard-codes lr 0.00128 with
 warm-up and step decay). The presets' 60 epochs, batch 16, one warm-up epoch and x0.1
 at epochs 40 and 55 are this project's choice.
+
+Flow: the paper's flow frames come from Ce Liu's coarse-to-fine flow (section 4.1: the
+pyflow implementation [31] of Liu's thesis [23]); the stores' flow is TV-L1 (``prepare
+--streams flow``, :mod:`actionkit.video.flow`), the usual flow of action recognition. No
+implementation of Liu's flow is part of this project, so TV-L1 stays the default and the
+flow network's figures are not expected to match the paper's to the point.
 """
 
 from __future__ import annotations
@@ -268,6 +274,7 @@ def _motion_cpu() -> DMCLConfig:
 
 
 #: Named presets: SGD momentum 0.9, lr 1e-3, T 2, lambda 0.5, 8 segments, 224 crops, 10 test clips.
+#: Their flow is the store's TV-L1 flow; the paper used Ce Liu's coarse-to-fine flow (pyflow).
 PRESETS: dict[str, Callable[[], DMCLConfig]] = {
     "nwucla-xview": lambda: _preset("nwucla-rgbd", "xview"),
     "uwa3d2-view12": lambda: _preset("uwa3d2-rgbd", "xview12", "test3"),

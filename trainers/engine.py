@@ -14,7 +14,7 @@ import math
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,16 @@ def _batch_len(batch: Any) -> int:
     raise ValueError("a batch must be a dict with a 'label' entry (one per sample)")
 
 
+def _batch_names(dataset: Any, batch: Any) -> str:
+    """``" (samples a, b, ...)"``: the batch's sample names when the dataset can tell them."""
+    try:
+        names = dataset.item_names(batch["index"].tolist())
+    except Exception:  # datasets without names, batches without an index
+        return ""
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return f" (batch of samples {shown})"
+
+
 def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
@@ -83,11 +93,15 @@ def _to_device(batch: Any, device: torch.device) -> Any:
 
 @dataclass
 class TrainState:
-    """Where a run is: the next epoch to run, optimiser steps done, samples consumed in the epoch."""
+    """Where a run is: the next epoch to run, optimiser steps done, samples consumed in the epoch,
+    and the epoch's running loss sums over its ``micro`` batches so far (so that a resumed
+    epoch logs the same means as an uninterrupted one)."""
 
     epoch: int = 0
     step: int = 0
     position: int = 0
+    sums: dict[str, float] = field(default_factory=dict)
+    micro: int = 0
 
 
 class Trainer:
@@ -129,7 +143,7 @@ class Trainer:
                                         getattr(cfg.data, "repeat", 1))
         self.steps_per_epoch = max(len(self.sampler.epoch_indices()) // (per_rank * self.run.grad_accum), 1)
         self.state = TrainState()
-        self._stop = False
+        self._stop = 0  # the signal that asked the run to stop
         #: The end-of-training test's per-sample scores (``RUN/scores.npz``), when the method gives them.
         self.final_scores: Scores | None = None
         self.progress = EpochProgress(self.console, enabled=ctx.is_main)
@@ -151,7 +165,7 @@ class Trainer:
             "method": self.method.name,
             "model": self.method.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "state": vars(self.state).copy(),
+            "state": {**vars(self.state), "sums": dict(self.state.sums)},
             "rng": rng_state(),
             "config": to_dict(self.cfg),
         }
@@ -204,12 +218,16 @@ class Trainer:
                           len(self.sampler.epoch_indices()) * self.ctx.world, self.steps_per_epoch, self.ctx.world,
                           self.ctx.device.type)
 
-    def _on_sigterm(self, signum, frame) -> None:
-        self._stop = True
+    def _on_signal(self, signum, frame) -> None:
+        self._stop = signum
 
     def fit(self) -> dict[str, Any]:
-        """Train to ``run.epochs`` (from where a resumed run stopped); return the summary."""
-        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        """Train to ``run.epochs`` (from where a resumed run stopped); return the summary.
+
+        A SIGTERM or SIGINT stops the run after the current step with a checkpoint; the
+        summary then has ``interrupted`` and ``signal`` (callers exit with 128 + signal).
+        """
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         if getattr(self.run, "tensorboard", False) and self.ctx.is_main:
             self.tensorboard = ScalarWriter(self.out / "tensorboard")
         try:
@@ -219,7 +237,8 @@ class Trainer:
             if self.tensorboard is not None:
                 self.tensorboard.close()
                 self.tensorboard = None
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _fit(self) -> dict[str, Any]:
         run, device = self.run, self.ctx.device
@@ -234,7 +253,9 @@ class Trainer:
             self.method.start_epoch(epoch)
             self.model.train()
             loader = self._loader(self.train_set, self.sampler, self.micro_batch, drop_last=True, epoch=epoch)
-            t0, seen, sums, micro, interrupted = time.perf_counter(), 0, {}, 0, False
+            # A resumed epoch goes on from the running sums of its interrupted part.
+            t0, seen, interrupted = time.perf_counter(), 0, False
+            sums, micro = dict(self.state.sums), self.state.micro
             self.progress.start(epoch, run.epochs, self.steps_per_epoch)
             for batch in loader:
                 batch = _to_device(batch, device)
@@ -243,8 +264,10 @@ class Trainer:
                 loss = losses["loss"]
                 if not torch.isfinite(loss).all():
                     path = self.save("diverged.pt")
-                    raise DivergedError(f"loss became {loss.item()} at epoch {epoch}, step {self.state.step}; "
-                                        f"the state before this step is in {path}")
+                    raise DivergedError(f"{self.out}: loss became {loss.item()} at epoch {epoch + 1}, step "
+                                        f"{self.state.step}{_batch_names(self.train_set, batch)}; the state before "
+                                        f"this step is in {path}; check the data (actionkit verify STORE) or lower "
+                                        f"the learning rate")
                 (loss / run.grad_accum).backward()
                 micro += 1
                 for k, v in losses.items():
@@ -272,12 +295,14 @@ class Trainer:
             epoch_s = time.perf_counter() - t0
             self.progress.stop()
             if interrupted:
+                self.state.sums, self.state.micro = sums, micro
                 path = self.save()
-                reason = "SIGTERM" if self._stop else f"max_steps {run.max_steps}"
+                reason = signal.Signals(self._stop).name if self._stop else f"max_steps {run.max_steps}"
                 if self.ctx.is_main:
-                    self.console.print(f"stopped by {reason} at epoch {epoch}, step {self.state.step}; "
+                    self.console.print(f"stopped by {reason} at epoch {epoch + 1}, step {self.state.step}; "
                                        f"resume with --resume {self.out}")
-                return {"interrupted": True, "checkpoint": str(path), **vars(self.state)}
+                return {"interrupted": True, "checkpoint": str(path), "signal": int(self._stop),
+                        "epoch": self.state.epoch, "step": self.state.step, "position": self.state.position}
             self.state = TrainState(epoch + 1, self.state.step, 0)
             means = {k: float(all_reduce_mean(torch.tensor(v / max(micro, 1))).item()) for k, v in sums.items()}
             record = {"epoch": epoch, "step": self.state.step, "epoch_seconds": round(epoch_s, 3),
@@ -293,7 +318,8 @@ class Trainer:
                 record.update({f"test_{k}": v for k, v in final.items()})
             self._log(record)
             if self.ctx.is_main:
-                shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
+                shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()
+                                  if k != "epoch")  # the 1-based epoch leads the line; metrics.jsonl keeps 0-based
                 self.console.print(f"[bold]epoch {epoch + 1}/{run.epochs}[/] {shown}", highlight=False)
             self.save()
         summary = {"epochs": run.epochs, "steps": self.state.step, "seconds": round(time.perf_counter() - started, 1),

@@ -38,9 +38,10 @@ from actionkit.data import SkeletonDataset, collate
 from actionkit.results.metrics import summarize
 from actionkit.results.scores import Scores, save_scores, scores_of_dataset, scores_path
 from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
-from actionkit.trainers.method import EncoderRecipe
+from actionkit.trainers.method import EncoderRecipe, finetuned_path
 from actionkit.trainers.probe import (
     alignment_path,
     classifier_logits,
@@ -48,7 +49,7 @@ from actionkit.trainers.probe import (
     standardize_pair,
     train_alignment,
 )
-from actionkit.trainers.registry import METHODS
+from actionkit.trainers.registry import METHODS, get_method
 from actionkit.trainers.supervised import Supervised, SupervisedConfig
 
 
@@ -140,7 +141,8 @@ class RunEncoder:
         return self.recipe.finetune
 
 
-def load_encoder(run: Path, random_init: bool = False, modality: str | None = None) -> RunEncoder:
+def load_encoder(run: Path, random_init: bool = False, modality: str | None = None,
+                 store: Path | None = None) -> RunEncoder:
     """The encoder of a run folder's last checkpoint (or a fresh one with ``random_init``).
 
     Args:
@@ -148,6 +150,7 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
         random_init: An untrained encoder of the run's config instead: the baseline.
         modality: Which of a multi-modal run's encoders (``joint``, ``motion``, ``bone``);
             None for the method's default (joint).
+        store: Evaluate on this store instead of the one the run recorded.
 
     Raises:
         FileNotFoundError: no checkpoint in ``run``.
@@ -159,7 +162,10 @@ def load_encoder(run: Path, random_init: bool = False, modality: str | None = No
     entry = METHODS.get(method)
     if entry is None or entry.encoder_recipe is None:
         raise ValueError(f"{run}: runs of method {method!r} have no encoder the protocols can evaluate")
-    recipe = entry.encoder_recipe(ckpt["config"], modality)
+    config = ckpt["config"]
+    if store is not None:
+        config = {**config, "data": {**config["data"], "store": str(Path(store).expanduser().resolve())}}
+    recipe = entry.encoder_recipe(config, modality)
     torch.manual_seed(recipe.finetune.run.seed)
     encoder = recipe.build_encoder(open_store(recipe.finetune.data.store), None if random_init else ckpt["model"],
                                    f"{run} ({method})")  # fmt: skip
@@ -186,18 +192,30 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
                 "scores": scores_of_dataset(test, items, vy.numpy(), class_scores.numpy(), kind)}
     standardize, protocol = kwargs.get("standardize", False), enc.recipe.linear
     epochs = kwargs.get("epochs") or protocol.epochs
+    views = None
+    if protocol.train_view == "train":  # the reference's training crops, redrawn every epoch
+        augmented = enc.recipe.dataset(Path(cfg.data.store), cfg.data.protocol, cfg.data.train_part, train=True)
+
+        def views(epoch: int) -> torch.Tensor:
+            augmented.set_epoch(epoch)
+            return extract_features(enc.encoder, augmented, device, key=key)[0]
+
+        tx = views(0)
+    elif protocol.train_view != "test":
+        raise ValueError(f"linear protocol train_view must be test or train, got {protocol.train_view!r}")
     result, logits = linear_probe_logits(tx, ty, vx, vy, train.num_classes, epochs=epochs, lr=protocol.lr,
                                          milestones=protocol.milestones, seed=cfg.run.seed, standardize=standardize,
-                                         optimizer=protocol.optimizer, weight_decay=protocol.weight_decay)  # fmt: skip
+                                         optimizer=protocol.optimizer, weight_decay=protocol.weight_decay,
+                                         train_views=views)  # fmt: skip
     return {**result, "epochs": epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
-            "standardize": standardize, "train": len(train), "test": len(test),
+            "train_view": protocol.train_view, "standardize": standardize, "train": len(train), "test": len(test),
             "scores": scores_of_dataset(test, items, vy.numpy(), logits.numpy())}
 
 
 def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,
-             subset_seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
-    """Encoder + linear head trained end to end; optionally on a fraction or another store."""
-    cfg = dataclasses.replace(enc.config)
+             subset_seed: int = 0, epochs: int | None = None, transfer: bool = False) -> dict[str, Any]:
+    """Encoder + linear head trained end to end; optionally on a fraction or another store (``transfer``)."""
+    cfg = dataclasses.replace(enc.recipe.transfer if transfer and enc.recipe.transfer is not None else enc.config)
     if epochs is not None:
         cfg.run = dataclasses.replace(cfg.run, epochs=epochs)
     store = Path(store or cfg.data.store)
@@ -251,22 +269,29 @@ class EvalOptions:
     standardize: bool = False
     modality: str | None = None
     align: bool = False
+    store: Path | None = None
 
 
 #: The two encoders the feature-alignment module fuses (ASMa's f_theta and f_phi).
 ALIGNED_ENCODERS = ("theta", "phi")
 
 
-def _load_aligned_pair(run: Path, random_init: bool, modality: str) -> RunEncoder:
+def _load_aligned_pair(run: Path, random_init: bool, modality: str, store: Path | None = None) -> RunEncoder:
     try:
-        return load_encoder(run, random_init=random_init, modality=modality)
+        return load_encoder(run, random_init=random_init, modality=modality, store=store)
     except ValueError as exc:
         raise ValueError(f"--align needs a run with the two encoders {' and '.join(ALIGNED_ENCODERS)} "
                          f"(an asma run): {exc}") from None  # fmt: skip
 
 
+def load_finetuned(enc: RunEncoder, modality: str | None) -> RunEncoder:
+    """``enc`` with the weights ``eval finetune`` left in its encoder (for ASMa's combined fine-tuning)."""
+    store = open_store(enc.config.data.store)
+    return RunEncoder(enc.recipe.build_finetuned(store, enc.run, modality), enc.recipe, enc.run)
+
+
 def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = False,
-                     epochs: int | None = None, standardize: bool = False) -> dict[str, Any]:
+                     epochs: int | None = None, standardize: bool = False, combined: bool = False) -> dict[str, Any]:
     """``linear --align``: both encoders frozen, the alignment module and classifier trained.
 
     Args:
@@ -275,23 +300,33 @@ def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = 
         standardize: z-score each encoder's features first (a fair untrained baseline).
             The module is then saved beside the plain one (``...-standardized.pt``), which
             stays the one ``asma-distill`` reads as its teacher.
+        combined: ``finetune --align``, ASMa's combined fine-tuning: the two encoders as
+            ``eval finetune`` left them (``--modality phi`` for f_phi), the module trained
+            with the recipe's ``combined`` protocol (50 epochs, lr 1e-4) and saved in
+            ``eval/finetune-align/`` (ASMa-Distill's fine-tuned teacher).
+
+    The test part's logits, labels and store indices are saved beside the module
+    (``test-scores.pt``): 3s-ASMa fuses the joint, motion and bone runs' scores.
 
     Raises:
         ValueError: The run has no f_theta / f_phi pair (only ASMa runs have).
+        FileNotFoundError: ``combined`` before both encoders were fine-tuned.
     """
     run, cfg = enc.run, enc.config
-    phi = _load_aligned_pair(run, random_init, ALIGNED_ENCODERS[1])
+    phi = _load_aligned_pair(run, random_init, ALIGNED_ENCODERS[1], Path(cfg.data.store))
+    if combined:
+        enc, phi = load_finetuned(enc, None), load_finetuned(phi, ALIGNED_ENCODERS[1])
     train_set, test_set = _datasets(enc, Path(cfg.data.store), train_aug=False)
     key = enc.recipe.input_key
     (t_theta, t_y), (v_theta, v_y) = (extract_features(enc.encoder, d, device, key=key, per_frame=True)
                                       for d in (train_set, test_set))  # fmt: skip
     t_phi, v_phi = (extract_features(phi.encoder, d, device, key=key, per_frame=True)[0]
                     for d in (train_set, test_set))  # fmt: skip
-    protocol = enc.recipe.linear
+    protocol = (enc.recipe.combined or enc.recipe.linear) if combined else enc.recipe.linear
     result, module = train_alignment((t_theta, t_phi, t_y), (v_theta, v_phi, v_y), train_set.num_classes, protocol,
                                      epochs=epochs, seed=cfg.run.seed, device=device,
                                      standardize=standardize)  # fmt: skip
-    saved = alignment_path(run, random_init)
+    saved = alignment_path(run, random_init, combined)
     if standardize:
         saved = saved.with_name(saved.stem + "-standardized.pt")
     saved.parent.mkdir(parents=True, exist_ok=True)
@@ -302,6 +337,8 @@ def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = 
     # the module was trained on standardised features when asked: score the test part alike
     test_pair = standardize_pair(t_theta, t_phi, v_theta, v_phi)[2:] if standardize else (v_theta, v_phi)
     logits = classifier_logits(module, test_pair, device=device)
+    torch.save({"logits": logits, "labels": v_y, "sample_ids": torch.from_numpy(test_set.sample_ids.copy())},
+               saved.with_name(saved.stem + "-test-scores.pt"))
     result["scores"] = scores_of_dataset(test_set, np.arange(len(test_set)), v_y.numpy(), logits.numpy())
     return {**result, "epochs": epochs or protocol.epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
             "align": True, "standardize": standardize, "alignment": str(saved), "train": len(train_set),
@@ -320,7 +357,9 @@ def _knn(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
 
 
 def _finetune(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
-    return finetune(enc, ctx, enc.run / "eval" / "finetune", epochs=opts.epochs)
+    if opts.align:
+        return evaluate_aligned(enc, ctx.device, epochs=opts.epochs, standardize=opts.standardize, combined=True)
+    return finetune(enc, ctx, finetuned_path(enc.run, opts.modality), epochs=opts.epochs)
 
 
 def _semi(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
@@ -339,7 +378,8 @@ def _semi(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
 def _transfer(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
     if opts.target is None:
         raise ValueError("transfer needs --target STORE (e.g. data/pkummd2.zarr)")
-    return {**finetune(enc, ctx, enc.run / "eval" / "transfer", store=opts.target, epochs=opts.epochs),
+    return {**finetune(enc, ctx, enc.run / "eval" / "transfer", store=opts.target, epochs=opts.epochs,
+                       transfer=True),
             "target": str(opts.target)}
 
 
@@ -360,14 +400,17 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
         KeyError: an unknown protocol (the message lists them).
     """
     if protocol not in PROTOCOLS:
-        raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
-    if opts.align and (protocol != "linear" or opts.modality):
-        raise ValueError("--align is a linear protocol over both encoders: use it with linear, "
-                         "without --modality")  # fmt: skip
+        raise KeyError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}, and test for video "
+                       "runs (run_test_protocol)")  # fmt: skip
+    if opts.align and (protocol not in ("linear", "finetune") or opts.modality or
+                       (protocol == "finetune" and opts.random_init)):
+        raise ValueError("--align fuses both encoders: use it with linear (frozen pre-trained encoders) or "
+                         "finetune (ASMa's combined fine-tuning, after `eval finetune RUN` and "
+                         "`eval finetune RUN --modality phi`), without --modality or --random-init")  # fmt: skip
     if opts.align:
-        enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0])
+        enc = _load_aligned_pair(Path(run), opts.random_init, ALIGNED_ENCODERS[0], opts.store)
     else:
-        enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality)
+        enc = load_encoder(Path(run), random_init=opts.random_init, modality=opts.modality, store=opts.store)
     results = PROTOCOLS[protocol](enc, ctx, opts)
     results["encoder"] = "random initialisation" if opts.random_init else str(run)
     results["modality"] = enc.recipe.derived or enc.recipe.stream
@@ -375,3 +418,55 @@ def run_protocol(protocol: str, run: Path, ctx: Context, opts: EvalOptions) -> t
     name += "-standardized" if protocol == "linear" and opts.standardize else ""
     name += "-random-init" if opts.random_init else ""
     return results, write_results(Path(run), name, results)
+
+
+def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
+             batch_size: int | None = None, workers: int | None = None,
+             store: Path | None = None) -> tuple[dict[str, Any], Path]:
+    """A run's test protocol on its last checkpoint (``actionkit eval test``); writes ``RUN/results/test*.json``.
+
+    Args:
+        run: The run folder (or a checkpoint file in it).
+        ctx: The device to test on.
+        modalities: Test with these modality networks only (default: all of the run's).
+        batch_size: Videos per batch (default: the run's ``data.eval_batch_size``).
+        workers: Loader workers (default: the run's).
+        store: Test on this store instead of the one the run recorded.
+
+    Returns:
+        The results and the file they were written to (``test.json``, or
+        ``test-rgb+depth.json`` for a subset).
+
+    Raises:
+        ValueError: The run's method has no video test protocol, or a modality it did not train.
+    """
+    path = Path(run)
+    ckpt_path = path / "checkpoints" / "last.pt" if path.is_dir() else path
+    ckpt = load_checkpoint(ckpt_path)
+    entry = get_method(ckpt["method"])
+    if entry.test_set is None:  # a skeleton classifier (supervised): its own test part, with per-sample scores
+        from actionkit.trainers.classifier_test import run_classifier_test
+
+        return run_classifier_test(ckpt_path, ckpt, entry, ctx, batch_size, store)
+    cfg = from_dict(entry.config, ckpt["config"])
+    if store is not None:
+        cfg.data.store = str(Path(store).expanduser().resolve())
+    method, _, _ = entry.build(cfg)
+    method.load_state_dict(ckpt["model"])
+    trained = tuple(getattr(method, "modalities", ()))
+    chosen = tuple(modalities) if modalities else trained
+    unknown = [m for m in chosen if m not in trained]
+    if unknown:
+        raise ValueError(f"{run}: the run trained {', '.join(trained)}; it has no {', '.join(unknown)} network")
+    dataset = entry.test_set(cfg, chosen)
+    batch = batch_size or getattr(cfg.data, "eval_batch_size", 1) or 1
+    nworkers = cfg.data.workers if workers is None else workers
+    loader = DataLoader(dataset, batch_size=batch, shuffle=False, num_workers=nworkers,
+                        multiprocessing_context=getattr(dataset, "worker_context", None) if nworkers else None,
+                        worker_init_fn=getattr(dataset, "worker_init", None) if nworkers else None)
+    method.to(ctx.device).eval()
+    results: dict[str, Any] = dict(method.evaluate(loader, ctx.device))
+    results.update({"modalities": list(chosen), "videos": len(dataset), "checkpoint": str(ckpt_path),
+                    "epoch": ckpt["state"]["epoch"]})
+    name = "test" + (f"-{'+'.join(chosen)}" if modalities else "")
+    return results, write_results(ckpt_path.parent.parent, name, results)

@@ -32,6 +32,7 @@ enqueued (the reference code enqueues only its own rank's keys under DDP).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import itertools
 from collections.abc import Callable
@@ -54,7 +55,7 @@ from actionkit.sources.registry import default_store
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
 from actionkit.trainers.distributed import all_gather_cat
-from actionkit.trainers.method import EncoderRecipe, Method
+from actionkit.trainers.method import EncoderRecipe, LinearProtocol, Method
 from actionkit.trainers.supervised import AugmentConfig, ModelConfig, SupervisedConfig
 
 MODALITIES = ("joint", "motion", "bone")
@@ -148,13 +149,25 @@ class ViewConfig:
 
     Attributes:
         normalization: Load-time normalisation (``agcn``: the 2s-AGCN pre-processing CMD uses).
-        crop_min: Lower end of the temporal crop ratio (PKU-MMD: 0.1).
+        crop_min: Lower end of the temporal crop ratio: U[0.1, 1] on every dataset, as ISC
+            (whose augmentations the paper adopts, section 4.1.2) and the CMD reference's
+            ``l_ratio`` do.
         crop_max: Upper end.
+        probe_view: What ``eval linear`` trains its classifier on: ``train``, features of
+            a random crop U[crop_min, crop_max] resized, redrawn every epoch, as the CMD
+            reference's linear evaluation (its downstream feeder crops ``l_ratio``
+            U[0.1, 1]); ``test``, the test view's features extracted once (faster; the
+            paper does not say).
+        downstream_spatial: The ``finetune`` / ``semi`` / ``transfer`` view: False, the
+            crop-resize alone, as the CMD reference's downstream feeder; True, the
+            pre-training view (plus shear or joint corruption).
     """
 
     normalization: str = "agcn"
-    crop_min: float = 0.5
+    crop_min: float = 0.1
     crop_max: float = 1.0
+    probe_view: str = "train"
+    downstream_spatial: bool = False
 
 
 @dataclass
@@ -424,12 +437,12 @@ class I2MD(Method):
 
 
 # ---------------------------------------------------------------------- presets
-def _preset(store: str, protocol: str, *, frames: int, batch: int, epochs: int, milestone: int, crop_min: float = 0.5,
+def _preset(store: str, protocol: str, *, frames: int, batch: int, epochs: int, milestone: int,
             model: I2MDModelConfig | None = None, workers: int = 4) -> I2MDConfig:  # fmt: skip
     return I2MDConfig(
         data=DataConfig(store=store, protocol=protocol, frames=frames, batch_size=batch, workers=workers),
         model=model or I2MDModelConfig(),
-        augment=ViewConfig(normalization="agcn", crop_min=crop_min),
+        augment=ViewConfig(normalization="agcn", crop_min=0.1),
         optim=OptimConfig(name="sgd", lr=0.01, momentum=0.9, weight_decay=1e-4, schedule="step",
                           milestones=(milestone,)),  # fmt: skip
         run=RunConfig(epochs=epochs, log_every=50),
@@ -467,22 +480,37 @@ def _nwucla_cpu() -> I2MDConfig:
 
 
 #: Named presets (I2MD paper, section 4.1.2): SGD lr 0.01, batch 256, 500 epochs x0.1 at 400
-#: (PKU-MMD II: 1000 / 800, crop U[0.1, 1]).
+#: (PKU-MMD II: 1000 / 800); ISC's temporal crop U[0.1, 1] everywhere.
 PRESETS: dict[str, Callable[[], I2MDConfig]] = {
     "ntu60-xsub": lambda: _preset(_default_store("ntu60"), "xsub", frames=64, batch=256, epochs=500, milestone=400),
     "ntu60-xview": lambda: _preset(_default_store("ntu60"), "xview", frames=64, batch=256, epochs=500, milestone=400),
     "ntu120-xsub": lambda: _preset(_default_store("ntu120"), "xsub", frames=64, batch=256, epochs=500, milestone=400),
     "ntu120-xset": lambda: _preset(_default_store("ntu120"), "xset", frames=64, batch=256, epochs=500, milestone=400),
     "pkummd2-xsub": lambda: _preset(_default_store("pkummd2"), "xsub", frames=64, batch=256, epochs=1000,
-                                    milestone=800, crop_min=0.1),  # fmt: skip
+                                    milestone=800),  # fmt: skip
     "nwucla-xview-cpu": _nwucla_cpu,
 }
 
 
+#: I2MD's NTU schedule (epochs, lr drop) -> the CMD release's (``--epochs 451 --schedule 351``).
+CMD_SCHEDULES = {(500, (400,)): (451, (351,))}
+
+
 def to_cmd(cfg: I2MDConfig) -> I2MDConfig:
-    """The conference version: CMD with the 3-layer BiGRU (1024 units), no IMD."""
-    cfg.model.backbone, cfg.model.imd = "gru", False
+    """The conference version as its authors released it: CMD with the 3-layer BiGRU (1024 units), no IMD.
+
+    The CMD release's settings replace I2MD's: the cross-modal loss alone at weight 1.0
+    (``lambda_cmd``; I2MD's 0.5 weighs it against IMD, which CMD lacks), batch 64, and on the
+    NTU presets 451 epochs with the lr drop at 351 (I2MD: 500 / 400). Kept from the preset:
+    PKU-MMD II's 1000 epochs / drop at 800 (the CMD release's scripts cover NTU only) and the
+    CPU preset's own short schedule (its budget is the point of that preset).
+    """
+    cfg.model.backbone, cfg.model.imd, cfg.model.lambda_cmd = "gru", False, 1.0
     cfg.model.width = cfg.model.depth = cfg.model.heads = cfg.model.ffn_dim = 0
+    cfg.data.batch_size = 64
+    schedule = CMD_SCHEDULES.get((cfg.run.epochs, tuple(cfg.optim.milestones)))
+    if schedule is not None:
+        cfg.run.epochs, cfg.optim.milestones = schedule[0], schedule[1]
     return cfg
 
 
@@ -550,8 +578,11 @@ def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> Encod
     """How ``actionkit eval`` rebuilds one modality's query encoder of an I2MD run.
 
     Features and test samples use the test view (the centre 95% resized to the
-    pre-training length); finetuning uses the training view and the paper's protocol
-    (SGD lr 0.01, 80 epochs, x0.1 at epochs 50 and 70).
+    pre-training length); the linear classifier trains on random crops redrawn every
+    epoch (``augment.probe_view``); finetuning uses the crop-resize (``augment.downstream_spatial``)
+    and the paper's protocol
+    (SGD lr 0.01, 80 epochs, x0.1 at epochs 50 and 70; section 4.3.3); transfer the same
+    with one drop, at epoch 50 (section 4.3.5).
     """
     cfg = from_dict(I2MDConfig, config)
     modality = modality or "joint"
@@ -565,7 +596,9 @@ def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> Encod
         optim=OptimConfig(name="sgd", lr=0.01, momentum=0.9, weight_decay=1e-4, schedule="step", milestones=(50, 70)),
         run=RunConfig(epochs=80, eval_every=10, seed=cfg.run.seed),
     )
+    transfer = dataclasses.replace(finetune, optim=dataclasses.replace(finetune.optim, milestones=(50,)))
     return EncoderRecipe(
+        transfer=transfer,
         backbone=cfg.model.backbone,
         backbone_kwargs=backbone_kwargs(cfg.model, frames, cross_attention=cfg.model.imd),
         state_prefix=f"encoders.{modality}.backbone.",
@@ -573,6 +606,8 @@ def encoder_recipe(config: dict[str, Any], modality: str | None = None) -> Encod
         derived=None if modality == "joint" else modality,
         normalization=cfg.augment.normalization,
         test_transform=cmd_test_view(frames),
-        train_transform=CMDView(frames, (cfg.augment.crop_min, cfg.augment.crop_max)),
+        train_transform=CMDView(frames, (cfg.augment.crop_min, cfg.augment.crop_max),
+                                spatial=cfg.augment.downstream_spatial),
         finetune=finetune,
+        linear=LinearProtocol(train_view=cfg.augment.probe_view),
     )

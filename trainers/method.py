@@ -18,6 +18,7 @@ from torch import nn
 from actionkit.data import Normalize, SkeletonDataset
 from actionkit.models import build_backbone
 from actionkit.store.reader import Store
+from actionkit.trainers.checkpoint import load_checkpoint
 
 
 class Method(nn.Module):
@@ -65,6 +66,10 @@ class LinearProtocol:
         optimizer: ``sgd`` (momentum 0.9) or ``adam``.
         milestones: Epochs at which the rate is multiplied by 0.1.
         weight_decay: L2 penalty of the classifier.
+        train_view: What the classifier trains on: ``test``, features of the test view,
+            extracted once; ``train``, features of the recipe's training view redrawn
+            every epoch (the CMD / ISC reference trains its linear classifier on random
+            temporal crops, ``l_ratio`` U[0.1, 1], a new one each epoch).
     """
 
     epochs: int = 80
@@ -72,6 +77,7 @@ class LinearProtocol:
     optimizer: str = "sgd"
     milestones: tuple[int, ...] = (50, 70)
     weight_decay: float = 0.0
+    train_view: str = "test"
 
     def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
         """The protocol's optimiser over ``params``."""
@@ -103,6 +109,10 @@ class EncoderRecipe:
         finetune: A ``SupervisedConfig`` holding the finetune protocol's data, optimiser
             and schedule (the paper's).
         linear: The linear protocol's hyper-parameters (the paper's).
+        transfer: The transfer protocol's ``SupervisedConfig`` where the paper gives it its
+            own schedule (I2MD: one lr drop, at 50); None: the finetune one.
+        combined: The combined fine-tuning's protocol (ASMa: the alignment module on the
+            two fine-tuned encoders, 50 epochs at lr 1e-4); None: the linear one.
     """
 
     backbone: str
@@ -115,6 +125,8 @@ class EncoderRecipe:
     train_transform: Callable
     finetune: Any
     linear: LinearProtocol = field(default_factory=LinearProtocol)
+    transfer: Any = None
+    combined: LinearProtocol | None = None
 
     @property
     def input_key(self) -> str:
@@ -148,6 +160,22 @@ class EncoderRecipe:
                              f"{str(exc).splitlines()[0]}") from None
         return encoder
 
+    def build_finetuned(self, store: Store, run: Path, modality: str | None = None) -> nn.Module:
+        """The encoder as ``actionkit eval finetune RUN [--modality M]`` left it.
+
+        Raises:
+            FileNotFoundError: that encoder was not fine-tuned yet (says the command).
+        """
+        folder = finetuned_path(run, modality)
+        ckpt_file = folder / "checkpoints" / "last.pt"
+        if not ckpt_file.is_file():
+            flag = f" --modality {modality}" if modality else ""
+            raise FileNotFoundError(f"{folder}: no fine-tuned encoder; run `actionkit eval finetune {run}{flag}` "
+                                    f"first (the combined fine-tuning aligns the two fine-tuned encoders)")
+        state = load_checkpoint(ckpt_file)["model"]  # the Supervised method: backbone.*, head.*
+        tuned = {self.state_prefix + k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+        return self.build_encoder(store, tuned, str(ckpt_file))
+
     def dataset(self, store: Path, protocol: str, part: str, train: bool, seed: int | None = None) -> SkeletonDataset:
         """One split part fed as the recipe says (training or test transform).
 
@@ -159,3 +187,8 @@ class EncoderRecipe:
                                transform=self.train_transform if train else self.test_transform,
                                streams_out=streams, seed=self.finetune.run.seed if seed is None else seed,
                                pre_transform=norm)  # fmt: skip
+
+
+def finetuned_path(run: Path, modality: str | None = None) -> Path:
+    """The run folder of ``actionkit eval finetune RUN [--modality M]``."""
+    return Path(run) / "eval" / ("finetune" + (f"-{modality}" if modality else ""))

@@ -43,7 +43,7 @@ from torch import nn
 from actionkit import open_store
 from actionkit.data.clip_sampling import DenseSampler, MixedSampler, SegmentSampler, UniformTestSampler
 from actionkit.data.video import VideoClipDataset
-from actionkit.data.video_transforms import CentreCrop, Compose, HorizontalFlip, MultiScaleCrop
+from actionkit.data.video_transforms import CentreCrop, Compose, HorizontalFlip, MultiScaleCrop, Resize
 from actionkit.losses.mutual import mutual_learning_loss
 from actionkit.models import build_video_backbone, load_image_weights
 from actionkit.models.video_weights import fill_from_state
@@ -71,7 +71,15 @@ class MMLDataConfig:
         segments: N, positions per clip (8).
         sampling: ``mixed`` (uniform or dense, 50% each), ``uniform`` or ``dense``.
         dense_tau: Frames between dense positions (the paper leaves tau open; 2 here).
-        crop: Training and test crop size (224).
+        crop: Training crop size (224).
+        test_size: Test views at full resolution (Appendix 1: "central full-resolution
+            crop"; section 3.1: TSM's 256 x 256 central crop): the short side resized to
+            this, then a centre crop of this size. 0: a ``crop`` centre crop of the stored
+            frames, the single 224 crop of the paper's ablations.
+        modality_offset: Section 2.3's xi: where models' modalities have different frame
+            counts (flow and a stored RGB difference have one fewer than RGB), indices are
+            drawn for the shorter and the longer one reads them shifted by
+            ``xi ~ U{0..N-n}``, per clip. False: every modality at the same indices.
         scales: Multi-scale crop scales (TSM's).
         flip: Random horizontal flips (flow x negated).
         test_views: ``uniformM+denseK``: M uniform and K dense views, averaged.
@@ -86,6 +94,8 @@ class MMLDataConfig:
     sampling: str = "mixed"
     dense_tau: int = 2
     crop: int = 224
+    test_size: int = 256
+    modality_offset: bool = True
     scales: tuple[float, ...] = (1.0, 0.875, 0.75, 0.66)
     flip: bool = True
     test_views: str = "uniform2+dense1"
@@ -108,7 +118,10 @@ class MMLModelConfig:
         dropout: Before each classifier (TSM's 0.5).
         init: Comma-separated initialisation per model, or one for all (see the module docstring).
         kl_weight: Factor of the KL terms (1).
-        multilabel: BCE and Appendix 2's KL (Charades-style multi-label stores).
+        multilabel: BCE and Appendix 2's KL on a multi-label store (Charades-style: several
+            classes per sample in the store's ``labels_<w>`` fields, docs/store.md); the test
+            reports each model's and the sum's mean average precision (``map_<model>``,
+            ``map_sum``), Charades' metric, over view-averaged sigmoid scores.
     """
 
     modalities: tuple[str, ...] = ("rgb",)
@@ -123,6 +136,14 @@ class MMLModelConfig:
 
 @dataclass
 class MMLConfig:
+    """MML's settings.
+
+    Attributes:
+        stage: ``ce`` (one model, cross-entropy), ``ml`` (models of one modality) or ``mml``
+            (one model per modality): Fig. 1's stages (``--stage``).
+        pipeline: Run all three stages, each in a sub-folder of the run (Fig. 3, ``--pipeline``).
+    """
+
     data: MMLDataConfig = field(default_factory=MMLDataConfig)
     model: MMLModelConfig = field(default_factory=MMLModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -185,11 +206,49 @@ class MML(Method):
 
     @torch.no_grad()
     def evaluate(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, float]:
-        """View-averaged accuracy of every model, their sum and the oracle (single-label stores)."""
+        """View-averaged accuracy of every model, their sum and the oracle (multi-label: mAP)."""
+        if self.multilabel:
+            return self._evaluate_multilabel(loader, device)
         fns = {n: net for n, net in zip(self.names, self.members)}
         sources = dict(zip(self.names, self.member_modalities))
         probs, labels = collect_probabilities(fns, loader, device, sources=sources)
         return {**ensemble_accuracies(probs, labels), "scores": video_scores(loader, probs, labels)}
+
+
+    def _evaluate_multilabel(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, float]:
+        scores: dict[str, list[torch.Tensor]] = {n: [] for n in self.names}
+        targets = []
+        for batch in loader:
+            for name, mod, net in zip(self.names, self.member_modalities, self.members):
+                views = batch["inputs"][mod].to(device)
+                views = views if views.dim() == 6 else views.unsqueeze(1)
+                b, v = views.shape[:2]
+                logits = net(views.reshape(b * v, *views.shape[2:])).float()
+                scores[name].append(torch.sigmoid(logits).view(b, v, -1).mean(1).cpu())
+            targets.append(batch["label"].float())
+        y = torch.cat(targets)
+        out = {f"map_{n}": mean_average_precision(torch.cat(s), y) for n, s in scores.items()}
+        out["map_sum"] = mean_average_precision(sum(torch.cat(s) for s in scores.values()), y)
+        return out
+
+
+def mean_average_precision(scores: torch.Tensor, targets: torch.Tensor) -> float:
+    """Mean over classes with a positive of the average precision (Charades' mAP).
+
+    Args:
+        scores: ``[N, C]`` (higher: more likely).
+        targets: ``[N, C]`` multi-hot.
+    """
+    aps = []
+    for c in range(scores.shape[1]):
+        positives = targets[:, c] > 0
+        if not positives.any():
+            continue
+        order = scores[:, c].argsort(descending=True)
+        hits = positives[order].float()
+        precision = hits.cumsum(0) / torch.arange(1, len(hits) + 1)
+        aps.append(float((precision * hits).sum() / hits.sum()))
+    return float(sum(aps) / len(aps)) if aps else 0.0
 
 
 # ---------------------------------------------------------------------- data
@@ -238,7 +297,8 @@ def make_train_set(cfg: MMLConfig) -> VideoClipDataset:
     steps: list = [MultiScaleCrop(d.crop, d.scales)] + ([HorizontalFlip()] if d.flip else [])
     return VideoClipDataset(d.store, open_store(d.store).split(d.protocol, d.train_part), mods,
                             train_sampler(d, length), Compose(steps), seed=cfg.run.seed, diff_frames=DIFF_FRAMES,
-                            stack=stack)  # fmt: skip
+                            stack=stack, modality_offset=d.modality_offset,
+                            multilabel=cfg.model.multilabel)  # fmt: skip
 
 
 def make_test_set(cfg: MMLConfig, modalities: tuple[str, ...] | None = None) -> VideoClipDataset:
@@ -247,8 +307,9 @@ def make_test_set(cfg: MMLConfig, modalities: tuple[str, ...] | None = None) -> 
     mods, length, stack = _inputs(cfg, modalities)
     uniform, dense = parse_views(d.test_views)
     sampler = AppendixViews(d.segments, uniform, dense, d.dense_tau, length)
-    return VideoClipDataset(d.store, open_store(d.store).split(d.protocol, d.test_part), mods, sampler,
-                            CentreCrop(d.crop), seed=cfg.run.seed, diff_frames=DIFF_FRAMES, stack=stack)
+    view = Compose([Resize(short=d.test_size), CentreCrop(d.test_size)]) if d.test_size else CentreCrop(d.crop)
+    return VideoClipDataset(d.store, open_store(d.store).split(d.protocol, d.test_part), mods, sampler, view,
+                            seed=cfg.run.seed, diff_frames=DIFF_FRAMES, stack=stack, multilabel=cfg.model.multilabel)
 
 
 # ---------------------------------------------------------------------- models
@@ -311,25 +372,28 @@ def build(cfg: MMLConfig) -> tuple[MML, VideoClipDataset, VideoClipDataset]:
 
 
 # ---------------------------------------------------------------------- the three-stage pipeline
-def run_pipeline(cfg: MMLConfig, out: Path) -> dict[str, Any]:
-    """Fig. 3: two ``ce`` RGB runs, one ``ml`` run per final modality, then the ``mml`` run.
+def run_pipeline(cfg: MMLConfig, out: Path, train: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Fig. 1: two ``ce`` RGB runs, one ``ml`` run of two RGB models from them, then the ``mml`` run.
 
     ``cfg.model.modalities`` are the final stage's; ``cfg.model.init`` is the ImageNet file of
-    the ``ce`` runs (or empty: from scratch). Runs go to ``out/ce0``, ``out/ce1``,
-    ``out/ml0``..., ``out/mml``. A stage that stops early (SIGTERM, ``run.max_steps``) stops
-    the pipeline, so that no later stage starts from unfinished weights; running the same
+    the ``ce`` runs (or empty: from scratch). The ``mml`` run's model i starts from the ``ml``
+    run's model i (the third and later from its last: two ML models, as Fig. 1 has). Runs go
+    to ``out/ce0``, ``out/ce1``, ``out/ml``, ``out/mml``. A stage that stops early (SIGTERM,
+    ``run.max_steps``) stops the pipeline, so that no later stage starts from unfinished weights; running the same
     command again skips the stages that have a summary and resumes the stopped one from its
     checkpoint.
-    """
-    from actionkit.trainers.registry import train
 
+    Args:
+        cfg: The final stage's settings (with ``pipeline`` true).
+        out: The pipeline's folder.
+        train: The registry's ``train(method, config, out=..., resume=...)``, passed in by
+            the registry so that this module does not import the registry that imports it.
+    """
     final = tuple(cfg.model.modalities)
-    ml_runs = [out / f"ml{i}" for i in range(len(final))]
     plan = [("ce0", "ce", ("rgb",), cfg.model.init, cfg.run.seed),
             ("ce1", "ce", ("rgb",), cfg.model.init, cfg.run.seed + 1),
-            *[(run.name, "ml", ("rgb", "rgb"), f"{out / 'ce0'},{out / 'ce1'}", cfg.run.seed + 10 + i)
-              for i, run in enumerate(ml_runs)],
-            ("mml", "mml", final, ",".join(str(r) for r in ml_runs), cfg.run.seed + 20)]  # fmt: skip
+            ("ml", "ml", ("rgb", "rgb"), f"{out / 'ce0'},{out / 'ce1'}", cfg.run.seed + 10),
+            ("mml", "mml", final, str(out / "ml"), cfg.run.seed + 20)]  # fmt: skip
     summaries: dict[str, Any] = {}
     for name, stage_name, modalities, init, seed in plan:
         run = out / name
@@ -365,7 +429,7 @@ def _motion_cpu() -> MMLConfig:
     cfg = _preset("nwucla-rgbd", "xview", epochs=12)
     d = cfg.data
     d.crop, d.batch_size, d.eval_batch_size, d.workers, d.dense_tau = 56, 8, 4, 1, 2
-    d.test_views = "uniform2+dense1"
+    d.test_views, d.test_size = "uniform2+dense1", 0
     cfg.model.width, cfg.model.dropout = 0.25, 0.3
     cfg.optim.lr, cfg.optim.milestones, cfg.optim.warmup_epochs = 0.02, (9,), 1
     cfg.run.eval_every, cfg.run.log_every = 4, 5

@@ -14,6 +14,7 @@ caller extracts the features (:mod:`actionkit.trainers.evaluation`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -27,19 +28,24 @@ __all__ = ["alignment_path", "fit_classifier", "classifier_accuracy", "classifie
            "linear_probe_logits", "standardize_pair", "train_alignment"]
 
 
-def alignment_path(run: Path, random_init: bool = False) -> Path:
-    """Where ``linear --align`` saves the trained alignment module (ASMa-Distill's teacher head)."""
-    return Path(run) / "eval" / "align" / ("aligned-random-init.pt" if random_init else "aligned.pt")
+def alignment_path(run: Path, random_init: bool = False, combined: bool = False) -> Path:
+    """Where ``linear --align`` (``finetune --align``: ``combined``) saves the trained alignment module.
+
+    ASMa-Distill's linear-probed (fine-tuned) teacher reads it.
+    """
+    folder = Path(run) / "eval" / ("finetune-align" if combined else "align")
+    return folder / ("aligned-random-init.pt" if random_init else "aligned.pt")
 
 
-def fit_classifier(module: nn.Module, inputs: tuple[torch.Tensor, ...], labels: torch.Tensor,
-                   protocol: LinearProtocol, epochs: int, batch_size: int = 256, seed: int = 0,
+def fit_classifier(module: nn.Module, inputs: tuple[torch.Tensor, ...] | Callable[[int], tuple[torch.Tensor, ...]],
+                   labels: torch.Tensor, protocol: LinearProtocol, epochs: int, batch_size: int = 256, seed: int = 0,
                    device: torch.device | None = None) -> nn.Module:  # fmt: skip
     """Cross-entropy training of ``module(*inputs)`` with the protocol's optimiser and x0.1 steps.
 
     Args:
         module: Maps mini-batches of each of ``inputs`` (first axis N) to ``(B, classes)`` logits.
-        inputs: The frozen features, each with N rows.
+        inputs: The frozen features, each with N rows; or ``epoch -> features``, the
+            features of that epoch's training views (a view redrawn every epoch).
         labels: ``(N,)`` class indices.
         protocol: Optimiser, rate, milestones and weight decay.
         epochs: Passes over the N samples.
@@ -58,12 +64,13 @@ def fit_classifier(module: nn.Module, inputs: tuple[torch.Tensor, ...], labels: 
     opt = protocol.make_optimizer(module.parameters())
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(protocol.milestones), gamma=0.1)
     g = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
+    for epoch in range(epochs):
         module.train()
+        features = inputs(epoch) if callable(inputs) else inputs
         order = torch.randperm(len(labels), generator=g)
         for lo in range(0, len(order), batch_size):
             idx = order[lo:lo + batch_size]
-            loss = F.cross_entropy(module(*(x[idx].to(device) for x in inputs)), labels[idx].to(device))
+            loss = F.cross_entropy(module(*(x[idx].to(device) for x in features)), labels[idx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -104,7 +111,8 @@ def linear_probe(*args, **kwargs) -> dict[str, float]:
 def linear_probe_logits(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                         num_classes: int, epochs: int = 80, lr: float = 0.1, milestones: tuple[int, ...] = (50, 70),
                         batch_size: int = 256, seed: int = 0, standardize: bool = False, optimizer: str = "sgd",
-                        weight_decay: float = 0.0) -> tuple[dict[str, float], torch.Tensor]:
+                        weight_decay: float = 0.0, train_views: Callable[[int], torch.Tensor] | None = None
+                        ) -> tuple[dict[str, float], torch.Tensor]:  # fmt: skip
     """A linear classifier on frozen features (I2MD: 80 epochs, SGD lr 0.1, x0.1 at 50 and 70).
 
     Args:
@@ -113,15 +121,18 @@ def linear_probe_logits(train_x: torch.Tensor, train_y: torch.Tensor, test_x: to
             little across samples that an unscaled probe cannot fit them.
         optimizer: ``sgd`` (momentum 0.9) or ``adam`` (ASMa: Adam lr 1e-3, 150 epochs).
         weight_decay: L2 penalty of the classifier.
+        train_views: ``epoch -> (N, D)`` features of that epoch's training views, in
+            ``train_y``'s order (the classifier then trains on views redrawn every epoch;
+            ``train_x`` are those of epoch 0, which standardisation and train top-1 use).
 
     Returns:
         The final epoch's test top-1 (and train top-1), and the test logits ``(N_test, classes)``.
     """
     protocol = LinearProtocol(epochs, lr, optimizer, tuple(milestones), weight_decay)
-    if standardize:
-        mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-8)
-        train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
-    head = fit_classifier(nn.Linear(train_x.shape[1], num_classes), (train_x,), train_y, protocol, epochs,
+    mean, std = (train_x.mean(0), train_x.std(0).clamp_min(1e-8)) if standardize else (0.0, 1.0)
+    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    inputs = (train_x,) if train_views is None else (lambda e: ((train_views(e) - mean) / std,))
+    head = fit_classifier(nn.Linear(train_x.shape[1], num_classes), inputs, train_y, protocol, epochs,
                           batch_size, seed)  # fmt: skip
     return ({"top1": classifier_accuracy(head, (test_x,), test_y, len(test_y) or 1),
              "train_top1": classifier_accuracy(head, (train_x,), train_y, len(train_y) or 1)},

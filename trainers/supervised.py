@@ -101,14 +101,19 @@ def _ntu(protocol: str, dataset: str) -> SupervisedConfig:
 
 
 def _demo() -> SupervisedConfig:
-    """A short run on the ``actionkit demo`` store: the whole path in well under two minutes."""
+    """A short run on the ``actionkit demo`` store: the whole demo in well under a minute on 2 cores.
+
+    The 5-layer ST-GCN on 16 frames, 40 epochs of 3 steps: 48% test top-1 on the 14 generated
+    classes (chance 7%) for 28 s of CPU time in one thread (the demo's earlier 60 epochs of the
+    10-layer ``stgcn16`` on 32 frames took 67-174 s).
+    """
     return SupervisedConfig(
-        data=DataConfig(store=str(default_store("demo")), protocol="xsub", frames=32, batch_size=16, workers=0),
-        model=ModelConfig(backbone="stgcn16"),
+        data=DataConfig(store=str(default_store("demo")), protocol="xsub", frames=16, batch_size=16, workers=0),
+        model=ModelConfig(backbone="stgcn5"),
         augment=AugmentConfig(normalization="ctrgcn", resample="random"),
         optim=OptimConfig(name="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, schedule="cosine",
                           warmup_epochs=1),
-        run=RunConfig(epochs=60, eval_every=10, log_every=10),
+        run=RunConfig(epochs=40, eval_every=10, log_every=10),
     )
 
 

@@ -5,27 +5,22 @@ average the views' class probabilities (DMCL: 10 clips; CMPL: 10 clips x 3 crops
 its uniform and dense views). With several modality networks, a prediction of a set of
 modalities is the sum of their averaged probabilities (DMCL's Sigma), and the oracle
 (Phi) counts a video as right when any one network is. ``actionkit eval test RUN`` runs a
-run's test protocol, optionally on a subset of its modalities (missing modalities at
-test time).
+run's test protocol (:func:`actionkit.trainers.evaluation.run_test_protocol`), optionally
+on a subset of its modalities (missing modalities at test time).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from actionkit.results.scores import Scores, scores_of_dataset
-from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.config import from_dict
-from actionkit.trainers.distributed import Context
 
-__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "run_test_protocol", "video_scores"]
+__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "video_scores"]
 
 
 def average_views(logits_fn: Callable[[torch.Tensor], torch.Tensor], views: torch.Tensor,
@@ -115,54 +110,3 @@ def video_scores(loader: Any, probs: dict[str, torch.Tensor], labels: torch.Tens
         return None
     mean = (sum(probs.values()) / len(probs)).numpy()
     return scores_of_dataset(dataset, np.asarray(dataset.indices)[: len(mean)], labels.numpy(), mean, "probabilities")
-
-
-def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | None = None,
-             batch_size: int | None = None, workers: int | None = None) -> tuple[dict[str, Any], Path]:
-    """A run's test protocol on its last checkpoint (``actionkit eval test``); writes ``RUN/results/test*.json``.
-
-    Args:
-        run: The run folder (or a checkpoint file in it).
-        ctx: The device to test on.
-        modalities: Test with these modality networks only (default: all of the run's).
-        batch_size: Videos per batch (default: the run's ``data.eval_batch_size``).
-        workers: Loader workers (default: the run's).
-
-    Returns:
-        The results and the file they were written to (``test.json``, or
-        ``test-rgb+depth.json`` for a subset).
-
-    Raises:
-        ValueError: The run's method has no video test protocol, or a modality it did not train.
-    """
-    from actionkit.trainers.evaluation import write_results
-    from actionkit.trainers.registry import get_method
-
-    path = Path(run)
-    ckpt_path = path / "checkpoints" / "last.pt" if path.is_dir() else path
-    ckpt = load_checkpoint(ckpt_path)
-    entry = get_method(ckpt["method"])
-    if entry.test_set is None:  # a skeleton classifier (supervised): its own test part, with per-sample scores
-        from actionkit.trainers.classifier_test import run_classifier_test
-
-        return run_classifier_test(ckpt_path, ckpt, entry, ctx, batch_size)
-    cfg = from_dict(entry.config, ckpt["config"])
-    method, _, _ = entry.build(cfg)
-    method.load_state_dict(ckpt["model"])
-    trained = tuple(getattr(method, "modalities", ()))
-    chosen = tuple(modalities) if modalities else trained
-    unknown = [m for m in chosen if m not in trained]
-    if unknown:
-        raise ValueError(f"{run}: the run trained {', '.join(trained)}; it has no {', '.join(unknown)} network")
-    dataset = entry.test_set(cfg, chosen)
-    batch = batch_size or getattr(cfg.data, "eval_batch_size", 1) or 1
-    nworkers = cfg.data.workers if workers is None else workers
-    loader = DataLoader(dataset, batch_size=batch, shuffle=False, num_workers=nworkers,
-                        multiprocessing_context=getattr(dataset, "worker_context", None) if nworkers else None,
-                        worker_init_fn=getattr(dataset, "worker_init", None) if nworkers else None)
-    method.to(ctx.device).eval()
-    results: dict[str, Any] = dict(method.evaluate(loader, ctx.device))
-    results.update({"modalities": list(chosen), "videos": len(dataset), "checkpoint": str(ckpt_path),
-                    "epoch": ckpt["state"]["epoch"]})
-    name = "test" + (f"-{'+'.join(chosen)}" if modalities else "")
-    return results, write_results(ckpt_path.parent.parent, name, results)

@@ -13,6 +13,10 @@
 
 from __future__ import annotations
 
+from actionkit.extras import require
+
+require("torch", "train")  # before any submodule imports it: a missing torch is one line naming the extra
+
 from actionkit.data.clip_sampling import (
     DenseSampler,
     MixedSampler,

@@ -164,13 +164,17 @@ class ASMaMasking:
         augment: ``T``: ``t(x, rng) -> [frames, M, V, C]``, applied independently to make
             ``x'`` and ``x_hat``. None: the clip linearly resampled to ``frames``.
         augment_anchor: Make the anchor ``T(x)`` too, instead of the resampled clip.
+        removal: PSTL's masking by removal: the masked frames are deleted from ``x_m``
+            (``frames - k`` frames), and ``x_j`` is ``x'`` unmasked: the encoder removes the
+            joints from its graph (the ASMa trainer draws them, one set per batch, as PSTL).
 
     Raises:
         ValueError: On an unknown mode, or ``n`` / ``k`` outside the skeleton / clip.
     """
 
     def __init__(self, degrees: np.ndarray, frames: int = 50, joints_masked: int = 9, frames_masked: int = 10,
-                 mode: str = "asymmetric", augment: Callable | None = None, augment_anchor: bool = False):  # fmt: skip
+                 mode: str = "asymmetric", augment: Callable | None = None, augment_anchor: bool = False,
+                 removal: bool = False):  # fmt: skip
         self.degrees = np.asarray(degrees, dtype=np.int64).reshape(-1)
         self.frames, self.n, self.k = int(frames), int(joints_masked), int(frames_masked)
         self.pairs = pairing(mode)
@@ -180,6 +184,7 @@ class ASMaMasking:
         if self.frames < 1 or not 0 <= self.k <= self.frames:
             raise ValueError(f"cannot mask {self.k} of {self.frames} frames")
         self.augment, self.augment_anchor = augment, bool(augment_anchor)
+        self.removal = bool(removal)
 
     def _resampled(self, x: np.ndarray) -> np.ndarray:
         return crop_resize(np.asarray(x, dtype=np.float32), 0, x.shape[0], self.frames)
@@ -212,7 +217,10 @@ class ASMaMasking:
         masks = self.draw_masks(x_hat, rng)
         views = [anchor]
         for enc in ENCODERS:
-            views += [mask_joints(x_prime, masks[enc].joints), mask_frames(x_hat, masks[enc].frames)]
+            if self.removal:
+                views += [x_prime, np.ascontiguousarray(x_hat[~np.asarray(masks[enc].frames, dtype=np.bool_)])]
+            else:
+                views += [mask_joints(x_prime, masks[enc].joints), mask_frames(x_hat, masks[enc].frames)]
         return views, masks
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
@@ -220,4 +228,5 @@ class ASMaMasking:
 
     def __repr__(self) -> str:
         return (f"ASMaMasking(mode={self.mode!r}, frames={self.frames}, joints_masked={self.n}, "
-                f"frames_masked={self.k}, augment={self.augment!r}, augment_anchor={self.augment_anchor})")  # fmt: skip
+                f"frames_masked={self.k}, augment={self.augment!r}, augment_anchor={self.augment_anchor}, "
+                f"removal={self.removal})")  # fmt: skip

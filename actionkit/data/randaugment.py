@@ -87,7 +87,7 @@ class RandAugment:
 
     Args:
         n: Operations per clip (FixMatch, CMPL: 2).
-        magnitude: A fixed magnitude, or ``(low, high)`` drawn per call (CMPL: 9-10).
+        magnitude: A fixed magnitude, or ``(low, high)`` drawn per call (CMPL uses FixMatch's 1-10).
         cutout: Side of the Cutout square as a fraction of the shorter side (0: none).
     """
 

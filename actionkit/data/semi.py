@@ -68,7 +68,8 @@ class SemiSupervisedClips(Dataset):
         primary: The primary's clip sampler (``StridedClipSampler(8, 8)``).
         auxiliary: The auxiliary's (``StridedClipSampler(16, 4)``), or None (FixMatch: one model).
         labelled_transform / weak / strong: ``t(clip, rng) -> clip``.
-        offset: Frames between the two clips' windows, drawn uniformly in ``[-offset, offset]``.
+        offset: Frames between the two clips' windows, drawn uniformly in ``[-o, o]``, ``o`` the
+            smaller of ``offset`` and the video's frames beyond the longer window.
         seed: Base seed; item i of epoch e draws from ``(seed, e, i)``.
         unlabelled_views: Decode the unlabelled videos (False: a supervised-only baseline
             that takes the same steps over the same labelled videos).
@@ -111,7 +112,10 @@ class SemiSupervisedClips(Dataset):
         if self.auxiliary is None:
             frames = self.primary(n, rng)[0]
             return self.reader.read(index, frames)["rgb"], len(frames)
-        offset = int(rng.integers(-self.offset, self.offset + 1)) if self.offset else 0
+        # At most t_s, and at most what the video leaves beside the longer window (a 10 s
+        # offset in a 10 s clip would put the second window past the end, every frame the last).
+        limit = min(self.offset, max(n - max(self.primary.window, self.auxiliary.window), 0))
+        offset = int(rng.integers(-limit, limit + 1)) if limit else 0
         p, a = StridedClipSampler.pair(self.primary, self.auxiliary, n, rng, offset)
         return self.reader.read(index, np.concatenate([p, a]))["rgb"], len(p)
 

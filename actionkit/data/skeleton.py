@@ -35,6 +35,8 @@ from torch.utils.data import Dataset, default_collate
 
 from actionkit.kernels.streams import bone, motion, streams_channels_first
 from actionkit.layouts import Layout
+from actionkit.store.errors import DamagedStoreError
+from actionkit.store.manifest import checks_enabled
 from actionkit.store.reader import Store, open_store
 
 __all__ = ["SkeletonDataset", "CollatedItems", "collate", "STREAMS_OUT"]
@@ -51,6 +53,31 @@ def _to_tensor(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(arr)
 
 
+def check_finite(store: Store, stream: str, data: np.ndarray, block: int = 1 << 16) -> None:
+    """Raise if a loaded stream holds NaN or infinity, naming the first sample and frame.
+
+    ``prepare`` never stores non-finite values, so one means the store was modified.
+    Cost: one float32 sum per block of ``block`` frames (an exact search only on a hit).
+
+    Raises:
+        DamagedStoreError: naming the store, stream, sample and frame.
+    """
+    for lo in range(0, len(data), block):
+        part = data[lo:lo + block]
+        if np.isfinite(part.sum(dtype=np.float32)):
+            continue
+        bad = ~np.isfinite(part.reshape(len(part), -1)).all(axis=1)
+        if not bad.any():  # a finite block whose sum overflowed
+            continue
+        row = lo + int(np.flatnonzero(bad)[0])
+        start = np.asarray(store.samples["start"], dtype=np.int64)
+        i = int(np.searchsorted(start, row, "right")) - 1
+        raise DamagedStoreError(
+            f"{store.path}: stream {stream} of sample {i} ({store.samples['name'][i]}) holds a non-finite value at "
+            f"frame {row - int(start[i])}; prepare never stores one, so the store was modified: run `actionkit "
+            f"verify {store.path}`, then prepare it again (--overwrite)")
+
+
 class SkeletonDataset(Dataset):
     """Samples of one split of a skeleton store, as torch tensors.
 
@@ -64,6 +91,8 @@ class SkeletonDataset(Dataset):
         seed: Base seed of the per-item generators.
         pre_transform: A deterministic transform applied once per sample when the
             dataset is built (e.g. ``Normalize("agcn")``), instead of once per epoch.
+            With ``stream`` ``motion`` or ``bone`` it normalises the joints, and the
+            stream is derived from them (every store holds its joint stream).
 
     Raises:
         ValueError: The store is not a skeleton store, the split or stream does not
@@ -105,11 +134,19 @@ class SkeletonDataset(Dataset):
         self._labels = np.asarray(st.samples["label"], dtype=np.int64)[self._ids]
         self._starts = np.asarray(st.samples["start"], dtype=np.int64)[self._ids]
         self._frames = np.asarray(st.samples["frames"], dtype=np.int64)[self._ids]
-        self._data = st.load_stream(stream)
+        # A normalisation is defined on joints: a motion or bone stream is derived from the
+        # normalised joints (as 2s-AGCN derives them from its normalised data), never
+        # normalised itself (that would subtract the centre joint's motion and loop the
+        # empty last motion frame).
+        derive = stream if pre_transform is not None and stream in ("motion", "bone") else None
+        self._data = st.load_stream("joint" if derive else stream)
+        self._names = np.asarray(st.samples["name"])[self._ids]
+        if checks_enabled():  # before any normalisation could turn a NaN into numbers
+            check_finite(st, "joint" if derive else stream, self._data)
         self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
         self._epoch_np = self._epoch.numpy()
         if pre_transform is not None:
-            self._apply_pre_transform(pre_transform)
+            self._apply_pre_transform(pre_transform, derive)
 
     @staticmethod
     def _split_indices(st: Store, split: tuple[str, str] | None) -> np.ndarray:
@@ -123,10 +160,14 @@ class SkeletonDataset(Dataset):
             raise ValueError(f"{st.path}: no split {protocol}/{part}; available splits: {have}")
         return st.splits[protocol][part]
 
-    def _apply_pre_transform(self, fn: Callable) -> None:
+    def _apply_pre_transform(self, fn: Callable, derive: str | None = None) -> None:
         rng = np.random.default_rng(self.seed)
         parts = [np.asarray(fn(self._data[s : s + n], rng), dtype=np.float32)
                  for s, n in zip(self._starts, self._frames)]  # fmt: skip
+        if derive == "motion":
+            parts = [motion(x) for x in parts]
+        elif derive == "bone":
+            parts = [bone(x, self._parents) for x in parts]
         self._frames = np.array([len(p) for p in parts], dtype=np.int64)
         self._starts = np.concatenate([[0], np.cumsum(self._frames)[:-1]]).astype(np.int64)
         shape = self._data.shape[1:]
@@ -155,6 +196,10 @@ class SkeletonDataset(Dataset):
     def frames(self) -> np.ndarray:
         """``[len]`` frame count of each item before any transform."""
         return self._frames
+
+    def item_names(self, positions: Sequence[int]) -> list[str]:
+        """The sample names of items (positions in this dataset)."""
+        return [str(self._names[int(p)]) for p in positions]
 
     @property
     def epoch(self) -> int:
@@ -191,7 +236,7 @@ class SkeletonDataset(Dataset):
             raise IndexError(f"subset indices outside 0..{len(self) - 1}")
         new = object.__new__(SkeletonDataset)
         new.__dict__.update(self.__dict__)
-        for name in ("_ids", "_labels", "_starts", "_frames"):
+        for name in ("_ids", "_labels", "_starts", "_frames", "_names"):
             setattr(new, name, getattr(self, name)[idx])
         return new
 

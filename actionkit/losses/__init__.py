@@ -9,6 +9,10 @@
 
 from __future__ import annotations
 
+from actionkit.extras import require
+
+require("torch", "train")  # before any submodule imports it: a missing torch is one line naming the extra
+
 from actionkit.losses.barlow import asma_encoder_loss, barlow_twins, cross_correlation
 from actionkit.losses.contrastive import info_nce, queue_logits
 from actionkit.losses.distillation import distill, knowledge_distillation, mutual_distillation

@@ -43,6 +43,10 @@ name                    network                                    out_dim
 
 from __future__ import annotations
 
+from actionkit.extras import require
+
+require("torch", "train")  # before any submodule imports it: a missing torch is one line naming the extra
+
 from collections.abc import Callable
 
 from torch import nn

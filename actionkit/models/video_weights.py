@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from actionkit.models.weights import LoadResult, extract_state_dict
+from actionkit.models.weights import LoadResult, extract_state_dict, load_tensors
 
 __all__ = [
     "load_image_weights", "fill_from_state", "adapt_state_dict", "inflate_kernel", "adapt_input_channels",
@@ -148,12 +148,11 @@ def load_image_weights(
     file = Path(text)
     if not file.is_file():
         raise FileNotFoundError(f"checkpoint not found: {file}")
+    obj = load_tensors(file)
     try:
-        state = extract_state_dict(torch.load(file, map_location="cpu", weights_only=True), prefix)
+        state = extract_state_dict(obj, prefix)
     except ValueError as err:
         raise ValueError(f"{file}: {err}") from None
-    except Exception as err:  # unpickling errors of all kinds
-        raise ValueError(f"{file}: not a readable torch checkpoint ({err})") from err
     return fill_from_state(model, state, str(file), inflate=inflate, head_prefixes=head_prefixes, strict=strict)
 
 

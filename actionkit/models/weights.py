@@ -21,7 +21,39 @@ from pathlib import Path
 import torch
 from torch import nn
 
-__all__ = ["LoadResult", "load_weights", "extract_state_dict"]
+__all__ = ["LoadResult", "UnsafeFileError", "load_tensors", "load_weights", "extract_state_dict"]
+
+
+class UnsafeFileError(ValueError):
+    """A torch file that needs more than tensors and plain containers to load (it could run code)."""
+
+
+def load_tensors(file: Path) -> object:
+    """``torch.load`` with ``weights_only=True``: tensors and plain containers only, never code.
+
+    Raises:
+        UnsafeFileError: the file needs other objects to load (a pickle that could run
+            arbitrary code); the message names the file and what to do.
+        ValueError: not a torch file at all (truncated, another format).
+    """
+    import pickle
+
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        lines = str(err).strip().splitlines()
+        why = next((line.strip() for line in lines if "GLOBAL" in line), None)
+        if why is None:  # garbage, not a blocked object
+            raise ValueError(f"{file}: not a readable torch checkpoint ({lines[0] if lines else err}); "
+                             f"use another copy") from None
+        raise UnsafeFileError(
+            f"{file}: refused: loading it needs objects other than tensors and plain containers ({why}), and "
+            f"unpickling them could run code. actionkit loads only weights_only files; if you trust the file, "
+            f"convert it to a plain state dict (torch.save(model.state_dict(), ...)) and pass that") from None
+    except Exception as err:  # zip and stream errors of all kinds: a damaged or foreign file
+        raise ValueError(f"{file}: not a readable torch checkpoint ({str(err).splitlines()[0] if str(err) else err}); "
+                         f"it may be truncated: use another copy") from None
+
 
 _CONTAINER_KEYS = ("model", "state_dict", "encoder")
 _SHOW = 5
@@ -120,8 +152,8 @@ def load_weights(
     file = Path(text)
     if not file.is_file():
         raise FileNotFoundError(f"checkpoint not found: {file}")
+    obj = load_tensors(file)
     try:
-        obj = torch.load(file, map_location="cpu", weights_only=True)
         state = extract_state_dict(obj, prefix)
     except ValueError as err:
         raise ValueError(f"{file}: {err}") from None

@@ -159,8 +159,19 @@ def _attributes(source: SkeletonSource, scan, specs, options: dict[str, Any], sk
         "layout": layout_to_attrs(source.layout),
         "max_bodies": source.max_bodies,
         "classes": list(source.classes),
-        "streams": {s.name: s.as_attrs() for s in specs},
+        "streams": {s.name: _stream_attrs(s, source) for s in specs},
         "id_fields": list(source.id_fields),
         "normalization": "none: raw camera coordinates (apply actionkit.normalize transforms at load time)",
         **provenance(source, scan, options, skipped, notes),
     }
+
+
+def _stream_attrs(spec, source: SkeletonSource) -> dict[str, Any]:
+    """A stream's attributes; a source of other channels than x, y, z (2D keypoints: x, y, score) names them."""
+    attrs = spec.as_attrs()
+    channels = tuple(getattr(source, "channels", ("x", "y", "z")))
+    if channels != ("x", "y", "z"):
+        attrs["axes"] = [*attrs["axes"][:-1], "channel"]
+        attrs["channels"] = list(channels)
+        attrs["units"] = getattr(source, "units", attrs["units"])
+    return attrs

@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from actionkit.extras import MissingExtraError, require
 from actionkit.parallel import ordered_map
 from actionkit.prepare import parts
 from actionkit.prepare.finish import finish_store, provenance
+from actionkit.prepare.progress import FrameCounter
 from actionkit.reports import Note, PrepareError, PrepareReport, Skip
 from actionkit.sources.base import SampleError, SampleNote, SampleRef, VideoClip, VideoSource
 from actionkit.store.inspect import disk_size
@@ -108,7 +110,8 @@ EncodeResult = tuple[dict[str, list[tuple[bytes, ...]]] | None, dict[str, int], 
 
 
 def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettings,
-                estimator: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> tuple[dict, dict[str, int]]:
+                estimator: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+                on_frame: Callable[[], None] | None = None) -> tuple[dict, dict[str, int]]:
     """Resize, encode and derive the stored streams of one clip, frame by frame.
 
     Args:
@@ -116,6 +119,7 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
         streams: Streams to produce (``rgb``, ``depth``, ``flow``, ``rgbdiff``).
         settings: Sizes, qualities and the flow convention.
         estimator: The flow estimator (required for ``flow``).
+        on_frame: Called after each frame is done (decoded, resized, encoded, flowed).
 
     Returns:
         (records per stream: one tuple of encoded images per frame, the sample's
@@ -124,8 +128,9 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
     Raises:
         SampleError: modalities with unequal frame counts, or frames whose size changes.
     """
+    from actionkit.codecs.images import encode_jpeg, encode_png
     from actionkit.video.flow import quantize_flow
-    from actionkit.video.images import encode_jpeg, encode_png, resize_short_side, rgb_to_grey
+    from actionkit.video.images import resize_short_side, rgb_to_grey
     from actionkit.video.rgbdiff import encode_rgbdiff
 
     def encode_flow(component: np.ndarray) -> bytes:
@@ -176,6 +181,8 @@ def encode_clip(clip: VideoClip, streams: tuple[str, ...], settings: VideoSettin
             depth = resize_short_side(by_mod["depth"], settings.short_side, interpolation="nearest")
             size = size or depth.shape[:2]
             records["depth"].append((encode_png(depth, settings.png_compression),))
+        if on_frame is not None:
+            on_frame()
     for name in ("flow", "rgbdiff"):
         if name in records and counts:
             records[name].append((b"",) * (2 if name == "flow" else 1))
@@ -187,13 +194,16 @@ class SampleEncoder:
     """The per-sample work of a video prepare (runs in workers; never raises for bad input).
 
     A picklable callable: video workers are started by ``forkserver`` (see
-    :mod:`actionkit.parallel`), so the source and settings travel to each worker once.
+    :mod:`actionkit.parallel`), so the source, the settings and the frame counter travel
+    to each worker once.
     """
 
-    def __init__(self, source: VideoSource, streams: tuple[str, ...], settings: VideoSettings):
+    def __init__(self, source: VideoSource, streams: tuple[str, ...], settings: VideoSettings,
+                 counter: FrameCounter | None = None):
         self.source = source
         self.streams = streams
         self.settings = settings
+        self.counter = counter
         self.needed = tuple(m for m in source.modalities if any(STREAM_SOURCE[s] == m for s in streams))
         self._estimator = None
 
@@ -210,12 +220,17 @@ class SampleEncoder:
             try:
                 if self.streams == ("video",):
                     records, fields, frames = whole_video(self.source, ref)
+                    if self.counter is not None:
+                        self.counter.add(frames)
                 else:
                     clip = self.source.read(ref, self.needed)
-                    records, fields = encode_clip(clip, self.streams, self.settings, self._estimator)
+                    records, fields = encode_clip(clip, self.streams, self.settings, self._estimator,
+                                                  self.counter.add if self.counter is not None else None)
                     frames = len(next(iter(records.values())))
             except SampleError as exc:
                 return None, {}, 0, exc.reason, []
+            except MissingExtraError:
+                raise  # not the sample's fault: stop with the line that names the extra
             except Exception as exc:  # a long run reports the sample instead of dying
                 return None, {}, 0, f"unexpected error: {type(exc).__name__}: {exc}", []
         notes = [str(w.message) for w in caught if issubclass(w.category, SampleNote)]
@@ -230,11 +245,12 @@ def whole_video(source: VideoSource, ref: SampleRef) -> tuple[dict, dict[str, in
     Raises:
         SampleError: unreadable, undecodable or zero-frame video.
     """
-    from actionkit.video.decode import VideoError, probe
+    from actionkit.codecs.video import VideoError, probe
 
     data = source.encoded_video(ref)
     try:
-        info = probe(data, backend="pyav")  # counts by decoding: exact, whatever the container claims
+        # Counts by decoding (exact, whatever the container claims) and refuses a damaged file.
+        info = probe(data, backend="pyav", check_damage=True)
     except VideoError as exc:
         raise SampleError(str(exc)) from None
     fields = {"height": info.height, "width": info.width, "fps_milli": int(round(info.fps * 1000))}
@@ -260,6 +276,7 @@ def prepare_video(
     shard: tuple[int, int] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_frames: Callable[[int], None] | None = None,
 ) -> PrepareReport:
     """Build (or resume) a video store, or one shard of it.
 
@@ -277,13 +294,19 @@ def prepare_video(
             as one of n independent processes or nodes; see :mod:`actionkit.prepare.parts`.
         on_start: Called once with (samples to process, samples already done).
         on_progress: Called with the number of samples processed since the last call.
+        on_frames: Called a few times a second, from a helper thread, with the number of
+            frames the workers finished since the last call (a sample's frames count as
+            they are done, so progress shows within a long video).
 
     Raises:
         PrepareError: with ``strict``, the first unusable sample (path and reason).
         ValueError: unknown streams, or a stream the dataset has no modality for.
         StoreExistsError: a complete store exists and ``overwrite`` is False.
+        MissingExtraError: the ``video`` extra (OpenCV, decord, PyAV) is not installed.
     """
     t0 = time.perf_counter()
+    for module in ("cv2", "av"):  # fail here, once, rather than in every worker
+        require(module, "video")
     specs = stream_specs(tuple(streams), settings)
     missing = [s for s in streams if STREAM_SOURCE[s] not in source.modalities]
     if missing:
@@ -308,19 +331,20 @@ def prepare_video(
     todo = todo_refs[resumed_from:]
     if on_start:
         on_start(len(todo_refs), resumed_from)
-    results = ordered_map(SampleEncoder(source, tuple(streams), settings), todo, workers, batch=1, in_flight=2,
-                          initializer=_pin_threads, start_method="forkserver")
-    for ref, (records, frame_fields, frames, error, notes) in zip(todo, results):
-        if error is not None:
-            if strict:
-                raise PrepareError(f"{ref.display}: {error}")
-            writer.add_skip(Skip(ref.name, ref.display, error))
-        else:
-            writer.add_sample(ref.name, ref.label, {**ref.ids, **frame_fields}, {}, records, frames=frames)
-            for note in notes:
-                writer.add_note(Note(ref.name, ref.display, note))
-        if on_progress:
-            on_progress(1)
+    with FrameCounter(on_frames) as counter:
+        results = ordered_map(SampleEncoder(source, tuple(streams), settings, counter), todo, workers, batch=1,
+                              in_flight=2, initializer=_pin_threads, start_method="forkserver")
+        for ref, (records, frame_fields, frames, error, notes) in zip(todo, results):
+            if error is not None:
+                if strict:
+                    raise PrepareError(f"{ref.display}: {error}")
+                writer.add_skip(Skip(ref.name, ref.display, error))
+            else:
+                writer.add_sample(ref.name, ref.label, {**ref.ids, **frame_fields}, {}, records, frames=frames)
+                for note in notes:
+                    writer.add_note(Note(ref.name, ref.display, note))
+            if on_progress:
+                on_progress(1)
     writer.flush()
     skipped = scan_skips + writer.skips
     attrs = _attributes(source, scan, specs, settings, identity["options"], skipped, writer.notes, fields)

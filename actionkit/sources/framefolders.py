@@ -27,7 +27,7 @@ def decode_frame(file: RawFile, modality: str) -> np.ndarray:
     Raises:
         SampleError: unreadable or corrupt image, or the wrong kind of image (named).
     """
-    from actionkit.video.images import ImageError, decode_image
+    from actionkit.codecs.images import ImageError, decode_image
 
     try:
         image = decode_image(read_raw(file), what=file.display)

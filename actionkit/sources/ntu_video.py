@@ -72,6 +72,7 @@ class NTUVideoSource(VideoSource):
         videos: dict[str, RawFile] = {}
         depths: dict[str, dict[int, RawFile]] = {}
         prefix = "MDepth-" if self.depth == "masked" else "Depth-"
+        excluded: dict[str, int] = {}
         for f in self._listing.files:
             m = RGB_RE.match(f.name)
             if m:
@@ -84,7 +85,14 @@ class NTUVideoSource(VideoSource):
             parts = PurePosixPath(f.path.replace("\\", "/")).parts
             if d and f.name.startswith(prefix) and len(parts) >= 2 and parse_sample_name(parts[-2]):
                 depths.setdefault(parts[-2], {})[int(d.group(1))] = f
-        excluded: dict[str, int] = {}
+            elif d and len(parts) >= 2 and parse_sample_name(parts[-2]):  # the other depth kind: counted
+                other = "masked" if self.depth != "masked" else "raw"
+                rule = f"{other} depth maps (not used with depth={self.depth})"
+                excluded[rule] = excluded.get(rule, 0) + 1
+            else:  # every raw file is accounted for
+                skipped.append(Skip(f.name.split(".")[0], f.display,
+                                    "name does not match SsssCcccPpppRrrrAaaa_rgb.avi or "
+                                    "SsssCcccPpppRrrrAaaa/[M]Depth-NNNNNNNN.png"))
         refs = []
         for name in sorted(set(videos) | set(depths)):
             ids = parse_sample_name(name)

@@ -180,6 +180,8 @@ class NWUCLASource(SkeletonSource):
             if f.name.lower().endswith(".json"):
                 if NAME_RE.match(f.name[:-5]):
                     self._add(clips, f.name[:-5], ClipFiles("json", (f,)), skipped)
+                else:  # every raw file is accounted for: a stray copy is reported, not dropped
+                    skipped.append(Skip(f.name[:-5], f.display, "name does not match aNN_sNN_eNN_vNN"))
                 continue
             m = FRAME_RE.match(f.name)
             parts = PurePosixPath(f.path.replace("\\", "/")).parts

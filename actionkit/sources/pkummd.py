@@ -181,8 +181,11 @@ class _PKUMMDSource(SkeletonSource):
                 f"PKU_Skeleton_Renew/), the label files (action_id,start_frame,end_frame,confidence lines, "
                 f"e.g. Train_Label_PKU_final/) and the split files.")
 
+    def _split_names(self) -> set[str]:
+        return {n for accepted in self.split_names.values() for n in accepted}
+
     def _split_files(self) -> list[RawFile]:
-        names = {n for accepted in self.split_names.values() for n in accepted}
+        names = self._split_names()
         return [f for f in self._listing.files if _split_key(f) in names]
 
     def options(self) -> dict[str, object]:
@@ -198,6 +201,10 @@ class _PKUMMDSource(SkeletonSource):
             for f in self._listing.files:
                 stem = f.name[:-4]
                 if not self.sequence_re.match(stem):
+                    if f not in split_files:  # every raw file is accounted for
+                        splits = ", ".join(sorted(self._split_names()))
+                        skipped.append(Skip(stem, f.display, f"name does not match a sequence ({self.example}.txt) "
+                                                             f"or a split file ({splits})"))
                     continue
                 try:
                     kind = classify(_read_head(f, zips), complete=f.size <= HEAD_BYTES)

@@ -18,6 +18,10 @@ from pathlib import Path, PurePosixPath
 from actionkit.reports import Skip
 
 
+class BadArchiveError(zipfile.BadZipFile, ValueError):
+    """A zip archive of the raw download cannot be read (truncated, or not a zip); names it."""
+
+
 @dataclass(frozen=True, order=True)
 class RawFile:
     """One raw file: a plain file, or a member of a zip archive.
@@ -77,7 +81,7 @@ def list_raw_files(roots: Iterable[Path], suffixes: tuple[str, ...]) -> RawListi
 
     Raises:
         FileNotFoundError: a root does not exist.
-        zipfile.BadZipFile: a zip archive is unreadable (the message names it).
+        BadArchiveError: a zip archive is unreadable (the message names it and what to do).
     """
     files: list[RawFile] = []
     problems: list[Skip] = []
@@ -94,8 +98,10 @@ def list_raw_files(roots: Iterable[Path], suffixes: tuple[str, ...]) -> RawListi
                         problems.append(Skip(stem.split(".")[0], f"{archive}::{info.filename}", reason))
                         continue
                     files.append(RawFile(str(archive), info.filename, info.file_size))
-        except zipfile.BadZipFile as exc:
-            raise zipfile.BadZipFile(f"{archive}: not a readable zip archive ({exc})") from exc
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise BadArchiveError(f"{archive}: not a readable zip archive ({exc}); it may be truncated (an "
+                                  f"interrupted download): download it again, or unpack it and pass the folder "
+                                  f"with --raw") from None
 
     for root in roots:
         root = Path(root).expanduser()

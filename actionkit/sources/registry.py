@@ -23,6 +23,8 @@ class SourceOptions:
             ``ucfTrainTestlist``).
         align: How RGB and depth frames are paired (NW-UCLA videos): ``frame-number``
             or ``truncate``.
+        layout: Custom datasets: a layout name or a layout JSON file.
+        classes: Custom datasets: a file of class names, one a line.
     """
 
     bodies: str = "tracked"
@@ -30,6 +32,8 @@ class SourceOptions:
     label_frame_base: int = 1
     annotations: Path | None = None
     align: str = "frame-number"
+    layout: str | None = None
+    classes: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,25 @@ def _ucf101(raw: list[Path], opts: SourceOptions) -> VideoSource:
     return UCF101Source(raw, annotations=opts.annotations)
 
 
+def _custom(raw: list[Path], opts: SourceOptions) -> SkeletonSource:
+    from actionkit.layouts import resolve_layout
+    from actionkit.sources.custom import CustomSource, channels_from_layout_json
+
+    if not opts.layout:
+        raise ValueError("custom datasets need --layout: ntu25, kinect-v1-20, coco17, openpose18 or a layout.json")
+    if opts.annotations is None:
+        raise ValueError("custom datasets need --labels FILE: a CSV/TSV of name,label[,split or id columns]")
+    try:
+        layout = resolve_layout(opts.layout)
+    except KeyError as exc:
+        raise ValueError(str(exc.args[0])) from None
+    classes = None
+    if opts.classes is not None:
+        classes = [ln.strip() for ln in Path(opts.classes).read_text().splitlines() if ln.strip()]
+    channels = channels_from_layout_json(Path(opts.layout)) if opts.layout.lower().endswith(".json") else None
+    return CustomSource(raw, layout, opts.annotations, classes=classes, channels=channels)
+
+
 DATASETS: dict[str, DatasetEntry] = {
     "ntu60": DatasetEntry(_ntu("ntu60"), "nturgbd_skeletons_s001_to_s017.zip (or the folder it unpacks to)"),
     "ntu120": DatasetEntry(
@@ -150,6 +173,8 @@ DATASETS: dict[str, DatasetEntry] = {
     "ucf101": DatasetEntry(_ucf101, "UCF-101: the UCF-101/ folder of .avi videos (UCF101.rar unpacked), and the "
                            "ucfTrainTestlist/ split folder (inside it, or given with --annotations)",
                            kind="video", streams=("rgb",)),
+    "custom": DatasetEntry(_custom, "your own skeleton files: one .npy/.npz/.csv/.txt per sample under --raw, "
+                           "with --layout and --labels (see docs/custom.md)"),
 }
 
 

@@ -47,7 +47,7 @@ def video_fps(file: RawFile) -> float:
     Raises:
         SampleError: the video cannot be opened (the reason names the file).
     """
-    from actionkit.video.decode import VideoError, probe
+    from actionkit.codecs.video import VideoError, probe
 
     with local_video(file) as path:
         try:
@@ -60,13 +60,14 @@ def video_frames(file: RawFile) -> Iterator[np.ndarray]:
     """Every frame of a video, uint8 RGB ``[H, W, 3]``, decoded as the iterator is consumed.
 
     Raises:
-        SampleError: while iterating, when decoding fails (the reason names the file).
+        SampleError: while iterating, when decoding fails or FFmpeg reports damage (a
+            truncated file, a corrupt packet): the reason names the file and quotes FFmpeg.
     """
-    from actionkit.video.decode import VideoError, iter_frames
+    from actionkit.codecs.video import VideoError, iter_frames
 
     with local_video(file) as path:
         try:
-            yield from iter_frames(path)
+            yield from iter_frames(path, check_damage=True)  # never store a half-decoded frame
         except VideoError as exc:
             raise SampleError(str(exc)) from None
 

@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import zarr
 
+from actionkit.codecs import image_decoder, video_decoder
 from actionkit.layouts import Layout
-from actionkit.store.errors import IncompleteStoreError, SchemaVersionError, StoreError
-from actionkit.store.schema import ATTRS_KEY, SAMPLES_GROUP, SCHEMA_VERSION, SPLITS_GROUP
+from actionkit.store.errors import DamagedStoreError, IncompleteStoreError, SchemaVersionError, StoreError
+from actionkit.store.manifest import check_objects, checks_enabled
+from actionkit.store.schema import ATTRS_KEY, READABLE_VERSIONS, REMEDY, SAMPLES_GROUP, SPLITS_GROUP, decode_names
 from actionkit.store.shards import load_sharded
 
 
@@ -51,13 +53,36 @@ class Store:
         self.path = path
         self._group = group
         self.attrs = attrs
-        self.samples: dict[str, np.ndarray] = {
-            name: arr[:] for name, arr in sorted(group[SAMPLES_GROUP].arrays())
-        } if SAMPLES_GROUP in group else {}
+        self.samples: dict[str, np.ndarray] = {}
+        if SAMPLES_GROUP in group:
+            try:
+                arrays = sorted(group[SAMPLES_GROUP].arrays())
+            except Exception as exc:  # unparsable metadata (a store opened without checks)
+                raise DamagedStoreError(f"{path / SAMPLES_GROUP}: unreadable array metadata ({exc}); "
+                                        + REMEDY.format(path=path)) from exc
+            for name, arr in arrays:
+                values = self._read_whole(f"{SAMPLES_GROUP}/{name}", arr)
+                # Schema 2 stores names as UTF-8 bytes [N, L]; schema 1 as Zarr strings.
+                self.samples[name] = decode_names(values) if name == "name" and values.ndim == 2 else values
         self.splits: dict[str, dict[str, np.ndarray]] = {}
         if SPLITS_GROUP in group:
             for protocol, pgroup in sorted(group[SPLITS_GROUP].groups()):
-                self.splits[protocol] = {part: arr[:] for part, arr in sorted(pgroup.arrays())}
+                self.splits[protocol] = {part: self._read_whole(f"{SPLITS_GROUP}/{protocol}/{part}", arr)
+                                         for part, arr in sorted(pgroup.arrays())}
+
+    def _read_whole(self, array: str, arr: zarr.Array) -> np.ndarray:
+        try:
+            return arr[:]
+        except Exception as exc:  # a checksum mismatch or an undecodable chunk
+            raise DamagedStoreError(f"{self.path}: array {array} is unreadable ({type(exc).__name__}: {exc}); "
+                                    + REMEDY.format(path=self.path)) from exc
+
+    def _damaged(self, stream: str, index: int, exc: Exception) -> DamagedStoreError:
+        rows = self.frames_of(index)
+        return DamagedStoreError(
+            f"{self.path}: stream {stream}, sample {index} ({self.samples['name'][index]}, frames "
+            f"{rows.start}-{rows.stop - 1}) is unreadable ({type(exc).__name__}: {exc}); "
+            + REMEDY.format(path=self.path))
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -122,7 +147,10 @@ class Store:
         if not self.is_encoded(name):
             raise KeyError(f"{self.path}: {name!r} is not an encoded stream")
         if self.attrs["streams"][name].get("per_sample"):
-            return read_records(self._blob(name), self.stream(name)[index % len(self)][None])
+            try:
+                return read_records(self._blob(name), self.stream(name)[index % len(self)][None])
+            except Exception as exc:  # a checksum mismatch: name the sample, not zarr's internals
+                raise self._damaged(name, index % len(self), exc) from exc
         rows = self.frames_of(index)
         n = rows.stop - rows.start
         wanted = np.arange(n) if frames is None else np.asarray(frames, dtype=np.int64).reshape(-1)
@@ -130,9 +158,11 @@ class Store:
             raise IndexError(f"{self.path}: frame indices {wanted.tolist()} out of range for sample {index} "
                              f"({n} frames)")
         wanted %= max(n, 1)
-        table = self.stream(name)[rows][wanted]  # [k, parts, 2]
-        blob = self._blob(name)
-        return read_records(blob, table)
+        try:
+            table = self.stream(name)[rows][wanted]  # [k, parts, 2]
+            return read_records(self._blob(name), table)
+        except Exception as exc:  # a checksum mismatch: name the sample, not zarr's internals
+            raise self._damaged(name, index, exc) from exc
 
     def images(self, index: int, name: str, frames: np.ndarray | list[int] | None = None) -> np.ndarray:
         """Decoded frames of one sample's encoded stream.
@@ -151,13 +181,12 @@ class Store:
         Raises:
             ValueError: a requested frame has no image (the last frame of ``flow``).
         """
-        from actionkit.video.images import decode_image
-
         if self.attrs["streams"].get(name, {}).get("per_sample"):
             return self._decode_video(index, name, frames)
         if frames is None and self.attrs["streams"].get(name, {}).get("last_frame_empty"):
             frames = np.arange(max(int(self.samples["frames"][index]) - 1, 0))
         records = self.encoded(index, name, frames)
+        decode = image_decoder(self.attrs["streams"][name]["codec"])
         wanted = np.arange(len(records)) if frames is None else np.asarray(frames).reshape(-1)
         planes = []
         for t, record in zip(wanted, records):
@@ -165,7 +194,7 @@ class Store:
                 raise ValueError(f"{self.path}: frame {int(t)} of sample {index} has no {name} image "
                                  f"(a sample of T frames has T-1 {name} frames)" if name in ("flow", "rgbdiff")
                                  else f"{self.path}: frame {int(t)} of sample {index} has no {name} image")
-            parts = [decode_image(data, what=f"{self.path} sample {index} {name} frame {int(t)}") for data in record]
+            parts = [decode(data, f"{self.path} sample {index} {name} frame {int(t)}") for data in record]
             planes.append(parts[0] if len(parts) == 1 else np.stack(parts, axis=-1))
         if not planes:
             raise ValueError(f"{self.path}: no frames requested")
@@ -173,7 +202,7 @@ class Store:
 
     def _decode_video(self, index: int, name: str, frames) -> np.ndarray:
         """Frames of a sample stored as its encoded video file (frame-accurate sequential decode)."""
-        from actionkit.video.decode import VideoError, read_frames
+        from actionkit.codecs.video import VideoError
 
         (data,), = self.encoded(index, name)
         n = int(self.samples["frames"][index])
@@ -182,7 +211,7 @@ class Store:
             raise IndexError(f"{self.path}: frame indices {wanted.tolist()} out of range for sample {index} "
                              f"({n} frames)")
         try:
-            return read_frames(data, wanted % max(n, 1))
+            return video_decoder(self.attrs["streams"][name]["codec"])(data, wanted % max(n, 1))
         except VideoError as exc:
             raise ValueError(f"{self.path}: sample {index} {name}: {exc}") from None
 
@@ -200,8 +229,19 @@ class Store:
         """
         arr = self.stream(name)
         meta = json.loads((self.path / name / "zarr.json").read_text())
-        fast = load_sharded(self.path / name, meta)
-        return arr[:] if fast is None else fast
+        # Stores with a manifest write every chunk: an absent one is damage, never zeros.
+        strict = "manifest" in self.attrs and checks_enabled()
+        try:
+            fast = load_sharded(self.path / name, meta, strict=strict)
+        except StoreError as exc:
+            raise DamagedStoreError(f"{exc}; " + REMEDY.format(path=self.path)) from None
+        if fast is not None:
+            return fast
+        try:
+            return arr[:]
+        except Exception as exc:
+            raise DamagedStoreError(f"{self.path}: stream {name} is unreadable ({type(exc).__name__}: {exc}); "
+                                    + REMEDY.format(path=self.path)) from exc
 
     def frames_of(self, index: int) -> slice:
         """The rows of sample ``index`` in every per-frame stream."""
@@ -240,8 +280,13 @@ class Store:
         for name in self.stream_names if streams is None else streams:
             if self.is_encoded(name):
                 out[name] = self.images(index, name, frames)
-            else:
-                out[name] = self.stream(name)[rows] if frames is None else self.stream(name)[rows][np.asarray(frames)]
+                continue
+            arr = self.stream(name)
+            try:
+                data = arr[rows]
+            except Exception as exc:  # a checksum mismatch: name the sample, not zarr's internals
+                raise self._damaged(name, index, exc) from exc
+            out[name] = data if frames is None else data[np.asarray(frames)]
         return out
 
     def split(self, protocol: str, part: str) -> np.ndarray:
@@ -304,7 +349,17 @@ def open_store(path: str | Path, *, allow_incomplete: bool = False) -> Store:
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise StoreError(f"{path}: no such store")
+        raise StoreError(f"{path}: no such store; check the path (a store is a folder such as data/ntu60.zarr, "
+                         f"made by `actionkit prepare`)")
+    if not path.is_dir():
+        raise StoreError(f"{path}: not a store (a store is a folder made by `actionkit prepare`)")
+    root_meta = path / "zarr.json"
+    if root_meta.exists():
+        try:
+            json.loads(root_meta.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise DamagedStoreError(f"{root_meta}: the store's root metadata is damaged ({exc}); "
+                                    f"prepare the store again (--overwrite)") from None
     try:
         group = zarr.open_group(path, mode="r")
     except Exception as exc:  # zarr raises several types for "not a group"
@@ -313,10 +368,14 @@ def open_store(path: str | Path, *, allow_incomplete: bool = False) -> Store:
     if attrs is None:
         raise StoreError(f"{path}: a Zarr store but not an actionkit store (no '{ATTRS_KEY}' attributes)")
     version = attrs.get("schema_version")
-    if version is not None and version != SCHEMA_VERSION:
-        raise SchemaVersionError(f"{path}: schema version {version}; this actionkit reads version {SCHEMA_VERSION}")
+    if version is not None and version not in READABLE_VERSIONS:
+        raise SchemaVersionError(f"{path}: schema version {version}; this actionkit reads versions "
+                                 f"{', '.join(map(str, READABLE_VERSIONS))}: upgrade actionkit or prepare the store "
+                                 f"again")
     if not attrs.get("complete") and not allow_incomplete:
         raise IncompleteStoreError(
             f"{path}: the store is incomplete (its prepare did not finish); run the prepare again to resume it"
         )
+    if checks_enabled():
+        check_objects(path, attrs)
     return Store(path, group, attrs)

@@ -1,11 +1,13 @@
 """The canonical store's schema: the one source of truth for names, versions and codecs.
 
 ``docs/store.md`` describes the same schema for readers in other languages; keep the two
-in step. Version 1 layout (Zarr v3)::
+in step. Version 2 layout (Zarr v3)::
 
     <dataset>.zarr/
       zarr.json                 root group; attributes under the key "actionkit"
-      samples/<field>           1-D arrays of length N: name, label, frames, start, ids...
+      manifest.json             every chunk object of every array: size and CRC-32C
+      samples/<field>           1-D arrays of length N: label, frames, start, ids...
+      samples/name              uint8 [N, L]: UTF-8 names, zero-padded (core Zarr v3 types only)
       splits/<protocol>/<part>  sorted int32 sample indices
       <stream>                  per-frame arrays concatenated over samples (ragged)
       <stream>/index, /bytes    an encoded stream (video): per-frame (offset, length) records
@@ -19,7 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import zarr.codecs as zc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions this reader opens. Version 1 stored ``samples/name`` as Zarr's variable-length
+#: string extension (unreadable by tensorstore) and had no chunk manifest.
+READABLE_VERSIONS = (1, 2)
+MANIFEST_FILE = "manifest.json"
+#: What a damaged store's error message tells the user to do.
+REMEDY = "run `actionkit verify {path}` for the full list, then prepare the store again (--overwrite)"
 ATTRS_KEY = "actionkit"
 SAMPLES_GROUP = "samples"
 SPLITS_GROUP = "splits"
@@ -160,6 +168,30 @@ def blob_codecs() -> dict:
     The images are already compressed: no compressor, only a crc32c checksum per inner chunk.
     """
     return {"compressors": [zc.Crc32cCodec()]}
+
+
+def write_config() -> dict:
+    """Array config of every array the writer creates: every chunk is written, even one that
+    holds only the fill value, so a missing chunk object is always damage (never zeros)."""
+    return {"write_empty_chunks": True}
+
+
+def encode_names(names: list[str] | np.ndarray) -> np.ndarray:
+    """Sample names as uint8 ``[N, L]``: UTF-8 bytes, zero-padded to the longest (L >= 1)."""
+    raw = [str(n).encode("utf-8") for n in names]
+    out = np.zeros((len(raw), max([len(r) for r in raw] + [1])), dtype=np.uint8)
+    for i, r in enumerate(raw):
+        out[i, :len(r)] = np.frombuffer(r, dtype=np.uint8)
+    return out
+
+
+def decode_names(codes: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`encode_names`: a numpy ``str`` array ``[N]``."""
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    if codes.ndim != 2:
+        raise ValueError(f"names must be uint8 [N, L], got shape {codes.shape}")
+    fixed = codes.view(f"S{codes.shape[1]}").reshape(-1)  # numpy strips the zero padding
+    return np.array([b.decode("utf-8") for b in fixed.tolist()], dtype=str)
 
 
 def small_array_codecs() -> dict:

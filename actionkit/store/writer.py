@@ -22,7 +22,9 @@ import numpy as np
 import zarr
 
 from actionkit.reports import Note, Skip
-from actionkit.store.errors import StoreError, StoreExistsError
+from actionkit.store.errors import StoreError, StoreExistsError, os_errors
+from actionkit.store.lock import StoreLock
+from actionkit.store.manifest import checks_enabled, write_manifest
 from actionkit.store.schema import (
     ATTRS_KEY,
     BLOB_CHUNK_BYTES,
@@ -38,8 +40,10 @@ from actionkit.store.schema import (
     EncodedStreamSpec,
     StreamSpec,
     blob_codecs,
+    encode_names,
     small_array_codecs,
     stream_codecs,
+    write_config,
 )
 
 
@@ -53,12 +57,15 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def store_state(path: Path) -> str:
-    """``"absent"``, ``"complete"``, ``"partial"`` (a resumable prepare) or ``"other"``."""
+    """``"absent"``, ``"complete"``, ``"partial"`` (a resumable prepare), ``"unstarted"`` (a
+    prepare killed before its first commit: nothing to keep) or ``"other"``."""
     path = Path(path)
     if not path.exists():
         return "absent"
     if (path / JOURNAL_DIR / "state.json").exists():
         return "partial"
+    if (path / JOURNAL_DIR).is_dir():
+        return "unstarted"
     try:
         attrs = zarr.open_group(path, mode="r").attrs.get(ATTRS_KEY, {})
     except Exception:
@@ -131,6 +138,15 @@ class StoreWriter:
         self._frames_committed = 0
         self._frames_written = 0
 
+        with os_errors(self.path):
+            self._lock = StoreLock(self.path)
+            try:
+                self._open(overwrite)
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def _open(self, overwrite: bool) -> None:
         state = store_state(self.path)
         if state == "partial" and not overwrite and self._resume():
             self.resumed = True
@@ -145,19 +161,24 @@ class StoreWriter:
                 shutil.rmtree(self.path)
             self._create()
             self.resumed = False
-        self._arrays = {s.name: zarr.open_array(self.path / s.name, mode="r+") for s in self.streams}
-        self._blobs = {e.name: zarr.open_array(self.path / e.name / "bytes", mode="r+") for e in self.encoded}
+        self._arrays = {s.name: zarr.open_array(self.path / s.name, mode="r+").with_config(write_config())
+                        for s in self.streams}
+        self._blobs = {e.name: zarr.open_array(self.path / e.name / "bytes", mode="r+").with_config(write_config())
+                       for e in self.encoded}
         for name, blob in self._blobs.items():  # drop bytes written after the last commit
             if blob.shape[0] != self._bytes_committed[name]:
                 blob.resize((self._bytes_committed[name],))
 
     # ---------------------------------------------------------------- set-up
     def _create(self) -> None:
-        root = zarr.open_group(self.path, mode="w", zarr_format=3)
+        # The journal folder comes first: a run killed before its first state.json leaves a
+        # store that store_state calls "unstarted", which the next run recreates.
+        self._journal.mkdir(parents=True)
+        root = zarr.open_group(self.path, mode="a", zarr_format=3)
         for enc in self.encoded:
             root.require_group(enc.name).create_array(
                 "bytes", shape=(0,), dtype="uint8", chunks=(BLOB_CHUNK_BYTES,), shards=(BLOB_SHARD_BYTES,),
-                fill_value=0, **blob_codecs(),
+                fill_value=0, config=write_config(), **blob_codecs(),
             )
         for spec in self.streams:
             itemsize = np.dtype(spec.dtype).itemsize
@@ -169,10 +190,10 @@ class StoreWriter:
                 chunks=(self.chunk_frames, *spec.frame_shape),
                 shards=(self.shard_frames, *spec.frame_shape),
                 fill_value=0,
+                config=write_config(),
                 **stream_codecs(itemsize),
             )
         root.attrs[ATTRS_KEY] = {"schema_version": SCHEMA_VERSION, "complete": False, **self.identity}
-        self._journal.mkdir()
         (self._journal / "rows.jsonl").touch()
         self._commit_state()
 
@@ -301,6 +322,10 @@ class StoreWriter:
         self._flush(final=True)
 
     def _flush(self, final: bool) -> None:
+        with os_errors(self.path):
+            self._flush_inner(final)
+
+    def _flush_inner(self, final: bool) -> None:
         total = self._frames_written + self._buffered
         end = total if final else (total // self.shard_frames) * self.shard_frames
         n = end - self._frames_written
@@ -402,7 +427,19 @@ class StoreWriter:
             splits: ``{protocol: {part: indices}}`` over the stored samples, or a
                 callable-free dict computed by the caller from :attr:`columns`.
             attrs: The root attributes (without ``complete``, which is added here).
+
+        Raises:
+            StoreError: the disk is full or the folder not writable (the message says what to do).
         """
+        with os_errors(self.path):
+            self._finish(splits, attrs)
+        self._lock.release()
+
+    def close(self) -> None:
+        """Give up writing (the store stays resumable): release the lock."""
+        self._lock.release()
+
+    def _finish(self, splits: dict[str, dict[str, np.ndarray]] | None, attrs: dict[str, Any]) -> None:
         self.flush()
         total = self._frames_committed
         for arr in self._arrays.values():
@@ -414,14 +451,16 @@ class StoreWriter:
         root = zarr.open_group(self.path, mode="r+")
         samples = root.require_group(SAMPLES_GROUP)
         for key, values in self.columns.items():
-            is_str = key == "name"
+            if key == "name":  # fixed-width UTF-8 bytes: core Zarr v3 types only
+                values = encode_names(values)
             n = max(len(values), 1)
             arr = samples.create_array(
                 key,
-                shape=(len(values),),
-                dtype=str if is_str else values.dtype,
-                chunks=(n,),
+                shape=values.shape,
+                dtype=values.dtype,
+                chunks=(n, *values.shape[1:]),
                 overwrite=True,
+                config=write_config(),
                 **small_array_codecs(),
             )
             if len(values):
@@ -431,7 +470,7 @@ class StoreWriter:
                 records = np.asarray(self._records[enc.name], dtype=np.int64).reshape(-1, enc.parts, 2)
                 arr = root[enc.name].create_array("index", shape=records.shape, dtype="int64",
                                                   chunks=(max(len(records), 1), enc.parts, 2), overwrite=True,
-                                                  **small_array_codecs())
+                                                  config=write_config(), **small_array_codecs())
                 if len(records):
                     arr[:] = records
         split_group = root.require_group(SPLITS_GROUP)
@@ -440,11 +479,13 @@ class StoreWriter:
             for part, idx in parts.items():
                 idx = np.asarray(idx, dtype=np.int32)
                 arr = pgroup.create_array(part, shape=idx.shape, dtype="int32", chunks=(max(len(idx), 1),),
-                                          overwrite=True, **small_array_codecs())
+                                          overwrite=True, config=write_config(), **small_array_codecs())
                 if len(idx):
                     arr[:] = idx
         final = dict(attrs)
         final["schema_version"] = SCHEMA_VERSION
         final["complete"] = True
+        if checks_enabled():  # off only to measure the cost of the checks (a store without a manifest)
+            final["manifest"] = write_manifest(self.path)
         root.attrs[ATTRS_KEY] = json.loads(json.dumps(final))
         shutil.rmtree(self._journal, ignore_errors=True)

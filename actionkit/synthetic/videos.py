@@ -45,8 +45,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
+
+from actionkit.extras import require
+
+cv2 = require("cv2", "video")
 
 __all__ = ["CLASS_SETS", "MOTION_CLASSES", "SHAPE_MOTION_CLASSES", "write_motion_videos", "motion_clip"]
 

@@ -60,10 +60,13 @@ def test_missing_raw_explains_where_it_looked(tmp_path, monkeypatch):
 
 
 def test_unknown_dataset_and_bad_options(tmp_path):
+    # names are validated choices: a usage error (exit 2) that lists the valid ones
     result = runner.invoke(app, ["prepare", "kinetics9000"])
-    assert result.exit_code == 1 and "known: ntu60" in " ".join(result.output.split())
+    assert result.exit_code == 2 and "'ntu60', 'ntu120'" in " ".join(result.output.split())
     result = runner.invoke(app, ["prepare", "ntu60", "--raw", str(tmp_path), "--bodies", "all"])
-    assert result.exit_code == 1 and "tracked" in result.output
+    assert result.exit_code == 2 and "'tracked'" in result.output
+    result = runner.invoke(app, ["prepare", "ntu60", "--raw", str(tmp_path), "--streams", "joint,flow"])
+    assert result.exit_code == 1 and "flow is not a stream of ntu60; streams: joint, motion, bone" in result.output
 
 
 def test_verify_reports_a_corrupted_stream(tmp_path, raw):
@@ -92,6 +95,8 @@ def test_demo_end_to_end_as_a_user_runs_it(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "ntu60-demo" in proc.stdout and "split xsub" in proc.stdout
+    text = " ".join(proc.stdout.split())
+    assert "demo done: test top-1" in text and "chance" in text and "the demo took" in text
     store = open_store(env_data / "demo.zarr")
     assert len(store) >= 24 and store.attrs["counts"]["skipped"] == 0
     assert len(set(store.samples["label"].tolist())) >= 12

@@ -37,3 +37,20 @@ def test_items_pair_one_labelled_with_mu_unlabelled(video_store):
     with pytest.raises(ValueError, match="at least one labelled"):
         SemiSupervisedClips(video_store, np.array([0]), np.array([1]), 3, StridedClipSampler(4, 2), None,
                             crop, crop, crop)
+
+
+def test_time_offset_stays_inside_the_video(video_store):
+    """A t_s longer than the video (10 s of a 10-frame clip) moves the windows apart by what the video leaves."""
+    crop = CentreCrop(24)
+    ds = SemiSupervisedClips(video_store, np.array([0, 4]), np.array([1, 2, 3, 5, 6, 7]), 3,
+                             StridedClipSampler(4, 1), StridedClipSampler(4, 1), crop, crop, crop, offset=300)
+    n = int(ds.reader.store.samples["frames"][1])
+    starts = set()
+    for seed in range(40):
+        p = ds._clips(1, np.random.default_rng(seed))[0]
+        frames = ds.reader.store.images(1, "rgb")
+        first_p = int(np.argmin([np.abs(frames[k].astype(int) - p[0].astype(int)).sum() for k in range(n)]))
+        first_a = int(np.argmin([np.abs(frames[k].astype(int) - p[4].astype(int)).sum() for k in range(n)]))
+        starts.add(first_a - first_p)
+        assert first_a + 3 < n and first_p + 3 < n  # neither window runs past the last frame
+    assert max(abs(s) for s in starts) == n - 4 and len(starts) > 2

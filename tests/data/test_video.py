@@ -103,3 +103,29 @@ def test_stacked_flow_stays_aligned_with_rgb_and_rgbdiff(store):
     assert torch.equal(both["rgb"], rgb)
     with pytest.raises(ValueError, match="share one group length"):
         VideoClipDataset(store, [0], ("flow", "rgbdiff"), SegmentSampler(2), stack={"flow": 5, "rgbdiff": 2})
+
+
+def test_modality_offset_shifts_the_modalities_with_every_frame(store):
+    """MML's xi: flow (9 of 10 frames) reads the drawn indices, rgb and depth those + xi, xi in {0, 1}."""
+    st = open_store(store)
+
+    def fixed(n, rng):
+        assert n == 9
+        return np.array([[0, 4, 8]])
+
+    ds = VideoClipDataset(store, [0], ("rgb", "depth", "flow"), fixed, modality_offset=True)
+    raw = st.images(0, "depth", np.arange(10)).astype(np.float32) / 8000.0
+    shifts = set()
+    for epoch in range(12):
+        ds.set_epoch(epoch)
+        x = ds[0]["inputs"]
+        got = x["depth"][0].numpy()
+        xi = next(s for s in (0, 1) if np.allclose(got, raw[[0 + s, 4 + s, 8 + s]]))
+        shifts.add(xi)
+        rgb = VideoClipDataset(store, [0], ("rgb",), lambda n, rng: np.array([[0 + xi, 4 + xi, 8 + xi]]))[0]
+        np.testing.assert_array_equal(x["rgb"].numpy(), rgb["inputs"]["rgb"].numpy())
+        flow = VideoClipDataset(store, [0], ("flow",), lambda n, rng: np.array([[0, 4, 8]]))[0]
+        np.testing.assert_array_equal(x["flow"].numpy(), flow["inputs"]["flow"].numpy())
+    assert shifts == {0, 1}
+    plain = VideoClipDataset(store, [0], ("rgb", "depth", "flow"), fixed)
+    np.testing.assert_allclose(plain[0]["inputs"]["depth"][0].numpy(), raw[[0, 4, 8]])

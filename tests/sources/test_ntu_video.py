@@ -75,3 +75,15 @@ def test_missing_depth_frame_and_missing_video(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="nturgb"):
         NTUVideoSource(tmp_path / "empty")
+
+
+def test_every_raw_file_is_accounted_for(tmp_path):
+    folder = write_ntu_tree(tmp_path, 2)
+    shutil.copyfile(folder / "MDepth-00000001.png", folder / "Depth-00000001.png")  # the other depth kind
+    shutil.copyfile(folder / "MDepth-00000001.png", folder / "thumbnail.png")
+    shutil.copyfile(tmp_path / "nturgb+d_rgb" / f"{NAME}_rgb.avi", tmp_path / "nturgb+d_rgb" / "copy_rgb.avi")
+    scan = NTUVideoSource(tmp_path, "ntu60").scan()
+    assert [r.name for r in scan.refs] == [NAME]
+    assert sorted(s.path.rsplit("/", 1)[-1] for s in scan.skipped) == ["copy_rgb.avi", "thumbnail.png"]
+    assert all(s.reason.startswith("name does not match") for s in scan.skipped)
+    assert scan.excluded == {"raw depth maps (not used with depth=masked)": 1}

@@ -102,7 +102,9 @@ def test_scan_finds_files_by_content_and_names_clips(tmp_path):
     assert [r.label for r in scan.refs] == [2, 11, 40, 6, 7]
     assert scan.refs[1].ids == {"view": 1, "confidence": 2, "start_frame": 10, "end_frame": 30}
     assert [r.ids["view"] for r in scan.refs] == [1, 1, 2, 3, 3]
-    assert scan.skipped == [] and scan.excluded == {} and source.warnings == []
+    # every raw file is accounted for: the README is listed, with why it was not used
+    assert [(s.name, s.reason.split(" (")[0]) for s in scan.skipped] == [("README", "name does not match a sequence")]
+    assert scan.excluded == {} and source.warnings == []
     assert scan.files == 9 and len(scan.fingerprint) == 16
     assert source.options() == {"label_frame_base": 1, "bodies": "tracked"}
     assert source.classes == PKUMMD_CLASSES and source.layout.name == "ntu25" and source.max_bodies == 2
@@ -237,7 +239,7 @@ def test_bad_label_lines_are_skipped_with_reasons(tmp_path):
     assert "action id 52" in reasons["A01N01-L_004"]
     assert "start frame 0 below the frame base 1" in reasons["A01N01-L_005"]
     assert "frames 10-5 are an empty range" in reasons["A01N01-L_006"]
-    assert all(s.path.endswith("A01N01-L.txt") for s in scan.skipped)
+    assert all(s.path.endswith("A01N01-L.txt") for s in scan.skipped if s.name != "README")
 
 
 def test_unmatched_and_unrecognised_files_are_reported(tmp_path):

@@ -56,3 +56,17 @@ def test_corruption_is_detected(tmp_path, where):
     shard.write_bytes(bytes(raw))
     with pytest.raises(StoreError, match="checksum mismatch"):
         load_sharded(folder, meta)
+
+
+def test_row_ranges_match_whole_reads(tmp_path):
+    from actionkit.store.shards import load_sharded_rows
+
+    data, folder, meta = make_array(tmp_path / "s.zarr", 100, fill_gap=True)
+    for lo, hi in [(0, 0), (0, 100), (5, 6), (7, 41), (31, 33), (60, 100), (90, 150), (40, 40)]:
+        np.testing.assert_array_equal(load_sharded_rows(folder, meta, lo, hi), data[lo:hi])
+    shard = folder / "c" / "1" / "0" / "0" / "0"
+    raw = bytearray(shard.read_bytes())
+    raw[3] ^= 0xFF
+    shard.write_bytes(bytes(raw))
+    with pytest.raises(StoreError, match="checksum"):
+        load_sharded_rows(folder, meta, 32, 40)

@@ -114,6 +114,7 @@ def test_resume_drops_rows_written_after_the_last_state(tmp_path):
     # A kill between appending rows and replacing state.json leaves extra rows behind.
     with open(journal / "rows.jsonl", "a") as fh:
         fh.write(json.dumps({"type": "sample", "row": {"name": "ghost"}}) + "\n")
+    w.close()  # killed: its lock goes with it
     resumed = writer_for(tmp_path / "s.zarr")
     feed(resumed, samples)
     finish(resumed)
@@ -123,6 +124,7 @@ def test_resume_drops_rows_written_after_the_last_state(tmp_path):
 def test_partial_store_from_other_input_is_not_resumed(tmp_path):
     w = writer_for(tmp_path / "s.zarr")
     feed(w, make_samples(30))
+    w.close()  # killed
     with pytest.raises(StoreError, match="other input"):
         writer_for(tmp_path / "s.zarr", identity={"dataset": "toy", "fingerprint": "different"})
     fresh = writer_for(tmp_path / "s.zarr", overwrite=True, identity={"dataset": "toy", "fingerprint": "different"})

@@ -170,7 +170,36 @@ def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store,
     results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, standardize=True))
     assert path.name == "linear-aligned-standardized.json" and results["standardize"] is True
     assert results["alignment"].endswith("aligned-standardized.pt")
-    with pytest.raises(ValueError, match="--align is a linear protocol"):
+    with pytest.raises(ValueError, match="--align fuses both encoders: use it with linear"):
         run_protocol("knn", run, cpu, EvalOptions(align=True))
-    with pytest.raises(ValueError, match="--align is a linear protocol"):
+    with pytest.raises(ValueError, match="--align fuses both encoders: use it with linear"):
         run_protocol("linear", run, cpu, EvalOptions(align=True, modality="phi"))
+
+
+def test_pstl_recipe_removes_frames_and_joints(store, tmp_path):
+    """augment.recipe=pstl: PSTL's view, frames deleted from x_m, one joint set per batch removed from the graph."""
+    from unittest import mock
+
+    cfg = tiny_config(store, "augment.recipe=pstl")
+    method, train_set, _ = build(cfg)
+    batch = first_batch(cfg)
+    anchor, theta_j, theta_m, phi_j, phi_m = batch["x"]
+    assert theta_m.shape[2] == phi_m.shape[2] == 12 - 2 and theta_j.shape == anchor.shape  # removal, not zeros
+    assert theta_j.abs().sum(dim=(0, 1, 2, 4)).min() > 0  # no joint zeroed in the data: the encoder removes them
+    kept = {k: method.removal.kept(k, batch["index"], 0, torch.device("cpu")) for k in ("theta", "phi")}
+    assert all(len(v) == train_set.layout.num_joints - 3 for v in kept.values())
+    torch.testing.assert_close(kept["theta"], method.removal.kept("theta", batch["index"], 0, torch.device("cpu")))
+    seen = []
+    original = type(method.encoders["theta"]).forward
+
+    def spy(self, x, joints=None):
+        seen.append(None if joints is None else joints.tolist())
+        return original(self, x, joints)
+
+    with mock.patch.object(type(method.encoders["theta"]), "forward", spy):
+        out = method(batch)
+    assert kept["theta"].tolist() in seen and kept["phi"].tolist() in seen and seen.count(None) == 4
+    assert torch.isfinite(out["loss"])
+    assert train("asma", tiny_config(store, "augment.recipe=pstl", "run.epochs=1"), out=tmp_path / "run")["epochs"] == 1
+    with pytest.raises(ValueError, match="valid: asma, pstl"):
+        build(tiny_config(store, "augment.recipe=moco"))

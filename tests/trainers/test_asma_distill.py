@@ -74,3 +74,30 @@ def test_the_teacher_must_be_an_asma_run_with_an_alignment(store, tmp_path):
         build(distill_config(sup))
     with pytest.raises(ValueError, match="model.tau must be positive"):
         ASMaDistill(torch.nn.Identity(), build_backbone("stgcn5", NTU25), 60, StudentConfig(tau=0.0))
+
+
+def test_combined_finetuning_and_the_finetuned_teacher(teacher_run, tmp_path):
+    """Section 4: the alignment module on the two fine-tuned encoders (50 epochs, lr 1e-4); 5.4: the FT teacher."""
+    from actionkit.trainers.evaluation import load_encoder
+    from actionkit.trainers.method import finetuned_path
+    from actionkit.trainers.probe import alignment_path
+
+    cpu = Context(0, 1, 0, torch.device("cpu"))
+    with pytest.raises(FileNotFoundError, match="eval finetune .* first"):
+        run_protocol("finetune", teacher_run, cpu, EvalOptions(epochs=1, align=True))
+    run_protocol("finetune", teacher_run, cpu, EvalOptions(epochs=1))
+    run_protocol("finetune", teacher_run, cpu, EvalOptions(epochs=1, modality="phi"))
+    assert (finetuned_path(teacher_run) / "checkpoints" / "last.pt").is_file()
+    assert (finetuned_path(teacher_run, "phi") / "checkpoints" / "last.pt").is_file()  # not theta's, overwritten
+    results, _ = run_protocol("finetune", teacher_run, cpu, EvalOptions(epochs=2, align=True))
+    assert results["align"] and results["lr"] == 1e-4 and results["epochs"] == 2
+    assert load_encoder(teacher_run).recipe.combined.epochs == 50
+    saved = alignment_path(teacher_run, combined=True)
+    scores = torch.load(saved.with_name("aligned-test-scores.pt"), weights_only=True)
+    assert scores["logits"].shape[0] == len(scores["labels"]) == len(scores["sample_ids"]) == results["test"]
+    assert (scores["logits"].argmax(1) == scores["labels"]).float().mean().item() == pytest.approx(results["top1"])
+
+    method, _, _ = build(distill_config(teacher_run, "teacher.finetuned=true"))
+    tuned = load_checkpoint(finetuned_path(teacher_run, "phi") / "checkpoints" / "last.pt")["model"]
+    key = next(k for k in tuned if k.startswith("backbone.") and k.endswith("weight"))
+    torch.testing.assert_close(method.teacher.state_dict()[f"phi.{key[len('backbone.'):]}"], tuned[key])

@@ -11,8 +11,8 @@ from ranks import run_two_ranks
 from actionkit.results import load_scores
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import run_test_protocol
 from actionkit.trainers.registry import resolve_config, train
-from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 

@@ -303,7 +303,7 @@ def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
     assert 0.0 <= results["top1"] <= 1.0
     # the loaded encoder is the run's query encoder, and a random-init one differs from it
     enc = load_encoder(run, modality="bone")
-    state = torch.load(run / "checkpoints" / "last.pt", weights_only=False)["model"]
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]
     for k, v in enc.encoder.state_dict().items():
         assert torch.equal(v, state[f"encoders.bone.backbone.{k}"])
     fresh = load_encoder(run, random_init=True, modality="bone").encoder.state_dict()
@@ -323,3 +323,29 @@ def test_branches_share_tokens_and_equal_two_full_passes():
     for a, b in ((h, h2), (z, z2), (h_c, h2_c), (z_c, z2_c)):
         torch.testing.assert_close(a, b)
     assert not torch.allclose(h, h_c)  # the neighbours changed the cluster-level embedding
+
+
+def test_linear_probe_trains_on_crops_redrawn_every_epoch_and_finetune_crops_only(store, tmp_path):
+    """The CMD reference's downstream protocol: random crops U[0.1, 1] (no shear / corruption), one per epoch."""
+    from actionkit.trainers.distributed import Context
+    from actionkit.trainers.evaluation import EvalOptions, load_encoder, run_protocol
+
+    cfg = resolve_config("i2md", "nwucla-xview-cpu", ["data.protocol=xsub", "data.frames=16", "data.batch_size=8",
+                                                      "data.workers=0", "run.epochs=1", "model.queue_size=64",
+                                                      "model.k_c=16", "model.k_a=4"], str(store))  # fmt: skip
+    train("i2md", cfg, out=tmp_path / "run")
+    enc = load_encoder(tmp_path / "run")
+    assert enc.recipe.linear.train_view == "train" and not enc.recipe.train_transform.spatial
+    assert enc.recipe.train_transform.crop.ratio == (0.1, 1.0)
+    # I2MD 4.3.3 / 4.3.5: finetune drops the lr at 50 and 70, transfer once, at 50.
+    assert enc.recipe.finetune.optim.milestones == (50, 70) and enc.recipe.transfer.optim.milestones == (50,)
+    train_set = enc.recipe.dataset(store, "xsub", "train", train=True)
+    train_set.set_epoch(0)
+    first = train_set[0]["x"]
+    train_set.set_epoch(1)
+    assert not torch.equal(first, train_set[0]["x"])  # a new crop each epoch
+    cpu = Context(0, 1, 0, torch.device("cpu"))
+    results, _ = run_protocol("linear", tmp_path / "run", cpu, EvalOptions(epochs=2))
+    assert results["train_view"] == "train" and 0.0 <= results["top1"] <= 1.0
+    fixed = resolve_config("i2md", "nwucla-xview-cpu", ["augment.probe_view=test"], str(store))
+    assert fixed.augment.probe_view == "test"

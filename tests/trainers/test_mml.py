@@ -8,9 +8,9 @@ import torch
 
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import run_test_protocol
 from actionkit.trainers.mml import AppendixViews, parse_views
 from actionkit.trainers.registry import resolve_config, train
-from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
@@ -62,11 +62,10 @@ def test_ml_logs_kl_and_two_sources(video_store, tmp_path):
 def test_pipeline_runs_every_stage(video_store, tmp_path):
     cfg = tiny(video_store, "pipeline=true", stage="mml")
     summary = train("mml", cfg, out=tmp_path / "p")
-    assert summary["stages"] == ["ce0", "ce1", "ml0", "ml1", "mml"]
+    assert summary["stages"] == ["ce0", "ce1", "ml", "mml"]  # one ML stage, as Fig. 1
     for name in summary["stages"]:
         assert (tmp_path / "p" / name / "summary.json").exists()
-    assert load_checkpoint(tmp_path / "p" / "mml")["config"]["model"]["init"] == \
-        f"{tmp_path / 'p' / 'ml0'},{tmp_path / 'p' / 'ml1'}"
+    assert load_checkpoint(tmp_path / "p" / "mml")["config"]["model"]["init"] == str(tmp_path / "p" / "ml")
     results, path = run_test_protocol(tmp_path / "p" / "mml", CPU, ("rgb",), workers=0)
     assert path.name == "test-rgb.json" and "acc_0_rgb" in results and "acc_1_flow" not in results
 
@@ -76,7 +75,7 @@ def test_pipeline_stops_at_an_interrupted_stage_and_continues(video_store, tmp_p
     assert first["interrupted"] and first["stopped_in"] == "ce0"
     assert not (tmp_path / "p" / "ce1").exists(), "no later stage may start from unfinished weights"
     again = train("mml", tiny(video_store, "pipeline=true", stage="mml"), out=tmp_path / "p")
-    assert again["stages"] == ["ce0", "ce1", "ml0", "ml1", "mml"]
+    assert again["stages"] == ["ce0", "ce1", "ml", "mml"]
     assert again["ce0_summary"]["steps"] == load_checkpoint(tmp_path / "p" / "ce1")["state"]["step"]
     for name in again["stages"]:
         assert (tmp_path / "p" / name / "summary.json").exists()
@@ -99,3 +98,49 @@ def test_test_views_follow_appendix_1():
     views = AppendixViews(4, 2, 1, tau=2)(20)
     np.testing.assert_array_equal(views[:2], [[0, 5, 10, 15], [2, 7, 12, 17]])  # floor((j + i/2) * 20/4)
     np.testing.assert_array_equal(views[2], [7, 9, 11, 13])  # T' = 20 - 2*3 = 14, start 7
+
+
+def test_multilabel_trains_and_tests_end_to_end(video_store, tmp_path):
+    """Appendix 2: BCE and the B x N-averaged KL on a store whose samples have two classes each; mAP at test."""
+    import dataclasses
+
+    from actionkit import open_store
+    from actionkit.data.multilabel import label_words, multi_hot, word_fields
+    from actionkit.prepare.video import VideoSettings, prepare_video
+    from actionkit.sources.nwucla_video import NWUCLAVideoSource
+    from actionkit.synthetic.videos import write_motion_videos
+
+    class TwoLabels(NWUCLAVideoSource):
+        """Each clip carries its class and the next one (a multi-label store, as Charades' would be)."""
+
+        id_fields = (*NWUCLAVideoSource.id_fields, *word_fields(10))
+
+        def scan(self):
+            scan = super().scan()
+            refs = [dataclasses.replace(r, ids={**r.ids, **label_words([r.label, (r.label + 1) % 10], 10)})
+                    for r in scan.refs]
+            return dataclasses.replace(scan, refs=refs)
+
+    raw = write_motion_videos(tmp_path / "raw", clips_per_view=1, frames=10, height=48, width=64, seed=3)
+    prepare_video(TwoLabels([raw]), tmp_path / "m.zarr", streams=("rgb", "flow"), settings=VideoSettings(short_side=32),
+                  workers=1)
+    store = open_store(tmp_path / "m.zarr")
+    first = int(store.samples["label"][0])
+    assert multi_hot(store.samples, 0, 10).nonzero()[0].tolist() == sorted([first, (first + 1) % 10])
+    with pytest.raises(KeyError, match="multi-label store"):
+        train("mml", tiny(video_store, "model.multilabel=true", stage="ce"), out=tmp_path / "bad")
+    cfg = tiny(tmp_path / "m.zarr", "model.multilabel=true", "run.epochs=2", stage="mml", modalities="rgb,flow")
+    summary = train("mml", cfg, out=tmp_path / "run")
+    assert summary["epochs"] == 2 and {"map_0_rgb", "map_1_flow", "map_sum"} <= set(summary)
+    assert all(0.0 < summary[k] <= 1.0 for k in ("map_0_rgb", "map_1_flow", "map_sum"))
+
+
+def test_mean_average_precision():
+    from actionkit.trainers.mml import mean_average_precision
+
+    targets = torch.tensor([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=torch.float32)
+    perfect = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.8, 0.7], [0.1, 0.2]])
+    assert mean_average_precision(perfect, targets) == pytest.approx(1.0)
+    # class 0: positives ranked 1st and 3rd -> (1 + 2/3) / 2; class 1: ranked 1st and 2nd -> 1
+    mixed = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.5, 0.2]])
+    assert mean_average_precision(mixed, targets) == pytest.approx(((1 + 2 / 3) / 2 + 1) / 2)

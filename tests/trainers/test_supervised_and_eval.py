@@ -15,10 +15,10 @@ from actionkit.trainers.evaluation import (
     balanced_subset,
     knn_accuracy,
     run_protocol,
+    run_test_protocol,
 )
 from actionkit.trainers.probe import linear_probe
 from actionkit.trainers.registry import resolve_config, train
-from actionkit.trainers.video_eval import run_test_protocol
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
@@ -40,7 +40,7 @@ def test_supervised_run_writes_its_folder(run_dir):
     for name in ("config.json", "metrics.jsonl", "summary.json", "checkpoints/last.pt"):
         assert (run_dir / name).exists(), name
     cfg = json.loads((run_dir / "config.json").read_text())
-    assert cfg["model"]["backbone"] == "stgcn16" and cfg["data"]["frames"] == 16
+    assert cfg["model"]["backbone"] == "stgcn5" and cfg["data"]["frames"] == 16
     assert cfg["run"]["preset"] == "demo"
 
 

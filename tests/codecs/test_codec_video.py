@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from realdata import real_path
 
-from actionkit.video.decode import VideoError, iter_frames, probe, read_all, read_frames
+from actionkit.codecs.video import VideoError, iter_frames, probe, read_all, read_frames
 
 CLIPS = {  # file: (frames, width, height, fps)
     "demo.mp4": (280, 340, 256, 28.0),

@@ -5,17 +5,21 @@ sequential decode yields at positions i. Random access (seeking to key frames) i
 fast but trusts the container's index; it is used only when the count it reports agrees
 with a sequential count. Otherwise, and for PyAV, frames are read by decoding
 sequentially up to the last index needed. Every function takes a file path or the
-encoded bytes of a video (as a video store holds them).
+encoded bytes of a video (as a video store holds them). decord and PyAV (the ``video``
+extra) are imported on first use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from actionkit.extras import require
 
 BACKENDS = ("auto", "decord", "pyav")
 
@@ -72,7 +76,7 @@ def _exists(path: VideoInput):
 
 
 def _decord_reader(path, threads: int):
-    import decord
+    decord = require("decord", "video")
 
     try:
         return decord.VideoReader(path, num_threads=threads)
@@ -81,32 +85,79 @@ def _decord_reader(path, threads: int):
         raise VideoError(f"{path}: decord cannot open it ({reason})") from None
 
 
-def _pyav_frames(path) -> Iterator[np.ndarray]:
-    import av
+#: Demuxer warnings that mean the file itself is damaged (a truncated or corrupt packet).
+_DAMAGE_WORDS = ("corrupt", "truncat", "partial file", "invalid", "damaged", "error")
 
+
+def _damage(logs: list[tuple[int, str, str]]) -> str | None:
+    """The first FFmpeg log line that reports damage, or None.
+
+    Errors (any component) are damage; so are warnings that say a packet is corrupt or
+    the file truncated (FFmpeg's demuxers report those as warnings). Other warnings (an
+    inefficient but valid packing, say) are not.
+    """
+    import av.logging
+
+    for level, name, message in logs:
+        text = message.strip()
+        if level <= av.logging.ERROR or (level <= av.logging.WARNING and
+                                         any(w in text.lower() for w in _DAMAGE_WORDS)):
+            return f"{name}: {text}"
+    return None
+
+
+@contextlib.contextmanager
+def _ffmpeg_log() -> Iterator[list]:
+    """Capture FFmpeg's warnings and errors of this thread (PyAV drops them unless asked)."""
+    import av.logging
+
+    level = av.logging.get_level()
+    av.logging.set_level(av.logging.WARNING)
     try:
-        container = av.open(path)
-    except Exception as exc:
-        raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
-    with container:
+        with av.logging.Capture(local=True) as logs:
+            yield logs
+    finally:
+        av.logging.set_level(level)
+
+
+def _pyav_frames(path, check_damage: bool = False) -> Iterator[np.ndarray]:
+    av = require("av", "video")
+
+    with contextlib.ExitStack() as stack:
+        logs = stack.enter_context(_ffmpeg_log()) if check_damage else []
+        try:
+            container = stack.enter_context(av.open(path))
+        except Exception as exc:
+            raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
         if not container.streams.video:
             raise VideoError(f"{path}: no video stream")
         stream = container.streams.video[0]
+        count = 0
         try:
             for frame in container.decode(stream):
+                # A decoder reports damage while it decodes, possibly frames ahead of the
+                # one it returns (reordering): no frame after a report can be trusted.
+                if check_damage and (why := _damage(logs)):
+                    raise VideoError(f"{path}: damaged (FFmpeg reported \"{why}\" by frame {count}); "
+                                     f"the file is truncated or corrupt: download it again")
+                count += 1
                 yield frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as exc:
-            raise VideoError(f"{path}: decoding failed ({exc})") from None
+            raise VideoError(f"{path}: decoding failed after {count} frames ({exc})") from None
+        if check_damage and (why := _damage(logs)):
+            raise VideoError(f"{path}: damaged (FFmpeg reported \"{why}\" after frame {count}); "
+                             f"the file is truncated or corrupt: download it again")
 
 
-def _pyav_info(path) -> VideoInfo:
-    import av
+def _pyav_info(path, check_damage: bool = False) -> VideoInfo:
+    av = require("av", "video")
 
-    try:
-        container = av.open(path)
-    except Exception as exc:
-        raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
-    with container:
+    with contextlib.ExitStack() as stack:
+        logs = stack.enter_context(_ffmpeg_log()) if check_damage else []
+        try:
+            container = stack.enter_context(av.open(path))
+        except Exception as exc:
+            raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
         if not container.streams.video:
             raise VideoError(f"{path}: no video stream")
         stream = container.streams.video[0]
@@ -118,16 +169,25 @@ def _pyav_info(path) -> VideoInfo:
                     frames += 1
         except av.error.FFmpegError as exc:
             raise VideoError(f"{path}: decoding failed after {frames} frames ({exc})") from None
+        if check_damage and (why := _damage(logs)):
+            raise VideoError(f"{path}: damaged (FFmpeg reported \"{why}\"); the file is truncated or "
+                             f"corrupt: download it again")
         return VideoInfo(frames, fps, stream.codec_context.width, stream.codec_context.height, "pyav")
 
 
-def probe(path: VideoInput, *, backend: str = "auto") -> VideoInfo:
+def probe(path: VideoInput, *, backend: str = "auto", check_damage: bool = False) -> VideoInfo:
     """Frame count (of a full sequential decode), frame rate and size of a video.
 
+    Args:
+        check_damage: Decode the whole video with PyAV and refuse it if FFmpeg reports
+            damage (a truncated file, a corrupt packet).
+
     Raises:
-        VideoError: missing, empty, unopenable or zero-frame video.
+        VideoError: missing, empty, unopenable, damaged (``check_damage``) or zero-frame video.
     """
     _check_backend(backend)
+    if check_damage:
+        backend = "pyav"
     path = _exists(path)
     info = None
     if backend in ("auto", "decord"):
@@ -142,19 +202,29 @@ def probe(path: VideoInput, *, backend: str = "auto") -> VideoInfo:
             if backend == "decord":
                 raise VideoError(f"{path}: decord failed ({exc})") from None
     if info is None:
-        info = _pyav_info(path)
+        info = _pyav_info(path, check_damage)
     if info.frames == 0:
         raise VideoError(f"{path}: zero frames")
     return info
 
 
-def iter_frames(path: VideoInput, *, backend: str = "auto", threads: int = 1) -> Iterator[np.ndarray]:
+def iter_frames(path: VideoInput, *, backend: str = "auto", threads: int = 1,
+                check_damage: bool = False) -> Iterator[np.ndarray]:
     """Every frame in order, uint8 RGB ``[H, W, 3]``, one at a time (constant memory).
 
+    Args:
+        check_damage: Decode with PyAV and stop with :class:`VideoError` as soon as FFmpeg
+            reports damage (``Error at MB``, a corrupt packet, a truncated file): decord
+            conceals such errors and returns half-decoded frames. For prepares, which must
+            not store a damaged frame.
+
     Raises:
-        VideoError: missing, unopenable, undecodable or zero-frame video.
+        VideoError: missing, unopenable, undecodable, damaged (``check_damage``) or
+            zero-frame video.
     """
     _check_backend(backend)
+    if check_damage:
+        backend = "pyav"
     path = _exists(path)
     count = 0
     if backend in ("auto", "decord"):
@@ -176,7 +246,7 @@ def iter_frames(path: VideoInput, *, backend: str = "auto", threads: int = 1) ->
             if count == 0:
                 raise VideoError(f"{path}: zero frames")
             return
-    for frame in _pyav_frames(path):
+    for frame in _pyav_frames(path, check_damage):
         count += 1
         yield frame
     if count == 0:
