@@ -438,7 +438,9 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
         ``test-rgb+depth.json`` for a subset).
 
     Raises:
-        ValueError: The run's method has no video test protocol, or a modality it did not train.
+        ValueError: The run's method has neither a video test protocol nor a classifier of its own
+            (see :func:`~actionkit.trainers.classifier_test.run_classifier_test`), or a modality it did not
+            train.
     """
     path = Path(run)
     ckpt_path = path / "checkpoints" / "last.pt" if path.is_dir() else path
@@ -446,6 +448,10 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
     entry = get_method(ckpt["method"])
     if entry.test_set is None:  # a skeleton classifier (supervised): its own test part, with per-sample scores
         from actionkit.trainers.classifier_test import run_classifier_test
+
+        if modalities:
+            raise ValueError(f"{run}: a {ckpt['method']} run has one network and no video modalities; "
+                             f"leave out --modalities")
 
         return run_classifier_test(ckpt_path, ckpt, entry, ctx, batch_size, store)
     cfg = from_dict(entry.config, ckpt["config"])
