@@ -151,18 +151,28 @@ def test_non_finite_values_are_rejected(tmp_path):
     assert all("finite" in s.reason or "non-numeric" in s.reason for s in report.skipped)
 
 
+# The child prepares until a shard is committed to the journal, then announces it (the file
+# "committed") and blocks in its next read; the test kills it there, so there is no race
+# between the kill and the end of the prepare.
 KILLABLE = """
-import sys, time
+import json, sys, time
 from pathlib import Path
 from actionkit.prepare import prepare
 from actionkit.sources.ntu import NTUSource
+from actionkit.store.schema import JOURNAL_DIR
 
-class Slow(NTUSource):
+out, flag = Path(sys.argv[2]), Path(sys.argv[3])
+
+class Blocking(NTUSource):
     def read(self, ref):
-        time.sleep(0.01)
+        state = out / JOURNAL_DIR / "state.json"
+        if state.exists() and json.loads(state.read_text())["refs_done"] > 0:
+            flag.write_text("1")
+            while True:
+                time.sleep(1)
         return super().read(ref)
 
-prepare(Slow([Path(sys.argv[1])], "ntu60"), Path(sys.argv[2]), workers=1, shard_frames=1024)
+prepare(Blocking([Path(sys.argv[1])], "ntu60"), out, workers=1, shard_frames=1024)
 """
 
 
@@ -171,18 +181,18 @@ def test_killed_prepare_resumes_to_an_identical_store(tmp_path):
     generate_ntu_dataset(raw, samples_per_class=6, seed=5)
     prepare(NTUSource([raw], "ntu60"), tmp_path / "ref.zarr", workers=1, shard_frames=1024)
 
-    out = tmp_path / "cut.zarr"
-    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(raw), str(out)])
-    state = out / JOURNAL_DIR / "state.json"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if state.exists() and json.loads(state.read_text())["refs_done"] > 0:
-            break
-        time.sleep(0.01)
-    assert proc.poll() is None, "the prepare finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = json.loads(state.read_text())["refs_done"]
+    out, flag = tmp_path / "cut.zarr", tmp_path / "committed"
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(raw), str(out), str(flag)])
+    try:
+        deadline = time.monotonic() + 300  # a hang guard only: the child blocks until killed
+        while not flag.exists():
+            assert proc.poll() is None, "the prepare ended before it committed a shard and blocked"
+            assert time.monotonic() < deadline, "the prepare committed no shard in 300 s"
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = json.loads((out / JOURNAL_DIR / "state.json").read_text())["refs_done"]
     assert 0 < done < len(NTUSource([raw], "ntu60").scan().refs)
 
     report = prepare(NTUSource([raw], "ntu60"), out, workers=2, shard_frames=1024)

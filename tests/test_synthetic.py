@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from realdata import real_files, real_path
 
 from actionkit import synthetic
 from actionkit.synthetic import (
@@ -20,18 +20,10 @@ from actionkit.synthetic import (
     generate_sample,
 )
 
-REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
-REAL_SKELETONS = REAL / "ntu" / "skeletons"
 NAME_RE = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})\.skeleton$")
 # A number as the Kinect SDK writes it: no trailing zeros, capital E with two digits.
 NUMBER_RE = re.compile(r"^-?(0|[1-9]\d*)(\.\d*[1-9])?(E[-+]\d\d)?$")
 TWO_PERSON = [a for a, act in ACTIONS.items() if act.persons == 2]
-
-
-def need_real(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"genuine NTU files not available at {path} (the shared real-data folder is absent)")
-    return path
 
 
 # --------------------------------------------------------------------------- a plain reader
@@ -134,7 +126,7 @@ def test_format_number_rejects_non_finite(value):
 
 def test_format_number_reproduces_every_genuine_token():
     """Every decimal in the genuine files is re-written identically from its float32 value."""
-    files = sorted(need_real(REAL_SKELETONS).glob("*.skeleton"))
+    files = real_files("ntu", "skeletons", pattern="*.skeleton")
     assert files
     count = 0
     for path in files:
@@ -315,23 +307,22 @@ def _style(data: bytes) -> dict:
 
 def test_matches_genuine_style():
     """Generated files have the genuine files' token shapes and number formatting."""
-    real_files = sorted(need_real(REAL_SKELETONS).glob("*.skeleton"))
-    assert real_files
+    genuine = real_files("ntu", "skeletons", pattern="*.skeleton")
     gen = generate_file_bytes(np.random.default_rng(0), 58, 100)
-    for data in [p.read_bytes() for p in real_files] + [gen]:
+    for data in [p.read_bytes() for p in genuine] + [gen]:
         st = _style(data)
         assert st["info_lines"] > 0
         # most coordinates carry all 7 significant digits; "0" appears (leaf orientations)
         assert st["seven_digits"] / st["coords"] > 0.6
         assert 0.05 < st["zeros"] / st["decimals"] < 0.2
-    real_line = real_files[0].read_bytes().split(b"\r\n")[2].split(b" ")
+    real_line = genuine[0].read_bytes().split(b"\r\n")[2].split(b" ")
     gen_line = gen.split(b"\r\n")[2].split(b" ")
     assert len(gen_line[0]) == len(real_line[0]) == 17 and gen_line[0][:11] == real_line[0][:11]
-    assert gen.split(b"\r\n")[3] == real_files[0].read_bytes().split(b"\r\n")[3] == b"25"
+    assert gen.split(b"\r\n")[3] == genuine[0].read_bytes().split(b"\r\n")[3] == b"25"
 
 
 def test_action_names_match_label_map():
-    path = need_real(REAL / "label_maps" / "mmaction2_skeleton_label_map_ntu60.txt")
+    path = real_path("label_maps", "mmaction2_skeleton_label_map_ntu60.txt")
     names = path.read_text().splitlines()
     for action in ACTIONS.values():
         assert names[action.action_id - 1].strip() == action.name
@@ -377,9 +368,3 @@ def test_generate_file_bytes_options():
     assert b"\r" not in lf and lf.endswith(b"\n")
     with pytest.raises(KeyError):
         generate_file_bytes(rng, 1)  # no animation for A001
-
-
-def test_fast_enough(tmp_path):
-    start = time.perf_counter()
-    generate_ntu_dataset(tmp_path, samples_per_class=9, classes=list(ACTIONS)[:12], frames=(90, 110))
-    assert time.perf_counter() - start < 20.0

@@ -49,7 +49,8 @@ def apply_op(frames: np.ndarray, op: str, m: float, sign: float) -> np.ndarray:
         for c in range(3):
             hist = np.bincount(frames[..., c].ravel(), minlength=256)
             cdf = hist.cumsum()
-            lut = np.clip(np.round((cdf - cdf.min()) * 255 / max(cdf[-1] - cdf.min(), 1)), 0, 255).astype(np.uint8)
+            low = cdf[hist > 0].min()  # the darkest level present maps to 0 (cv2.equalizeHist, PIL)
+            lut = np.clip(np.round((cdf - low) * 255 / max(cdf[-1] - low, 1)), 0, 255).astype(np.uint8)
             out[..., c] = lut[frames[..., c]]
         return out
     if op == "rotate":

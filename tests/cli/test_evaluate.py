@@ -6,14 +6,20 @@ import json
 import shutil
 
 import pytest
+import torch
+from clirun import tiny_store
 from typer.testing import CliRunner
 
+from actionkit import open_store
 from actionkit.cli.main import app
 from actionkit.prepare import prepare
 from actionkit.sources.ntu import NTUSource
 from actionkit.synthetic import generate_ntu_dataset
+from actionkit.trainers.distributed import Context
+from actionkit.trainers.evaluation import evaluate_features, load_encoder
 
 runner = CliRunner()
+CPU = Context(0, 1, 0, torch.device("cpu"))
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +73,44 @@ def test_test_protocol_on_a_supervised_run_tests_its_classifier(run):
     assert (run / "results" / "test.json").is_file() and (run / "results" / "test.scores.npz").is_file()
     result = runner.invoke(app, ["eval", "test", str(run), "--modalities", "rgb"])
     assert result.exit_code == 1 and "no video modalities" in result.output
+
+
+# ----------------------------------------------------------------------------- results against the protocols
+@pytest.mark.parametrize("protocol", ["knn", "linear"])
+def test_eval_feature_protocols_on_a_cli_run(cli_run, protocol):
+    run, trained = cli_run
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["eval", protocol, str(run), *(["--epochs", "2"] if protocol == "linear" else [])])
+    assert result.exit_code == 0, result.output
+    written = json.loads((run / "results" / f"{protocol}.json").read_text())
+    assert f"written to {run / 'results' / f'{protocol}.json'}" in " ".join(result.output.split())
+    row = next(line for line in result.output.splitlines() if " top1 " in line)
+    assert row.split()[-2] == f"{written['top1']:.4f}"  # the table's row: | top1 | value |
+    # The same numbers as the protocol run directly on the run's encoder.
+    direct = evaluate_features(load_encoder(run), protocol, CPU.device, epochs=2)
+    assert written["top1"] == pytest.approx(direct["top1"]) and written["train"] == written["test"] == 8
+
+
+def test_eval_transfer_finetunes_on_the_target_store(cli_run, tmp_path):
+    run, _ = cli_run
+    target = tiny_store(tmp_path / "target.zarr", [8, 9], seed=2)  # other classes, other samples
+    result = runner.invoke(app, ["eval", "transfer", str(run), "--target", str(target), "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((run / "results" / "transfer.json").read_text())
+    store = open_store(target)
+    assert results["target"] == str(target) and results["epochs"] == 1
+    assert (results["train"], results["test"]) == (len(store.split("xsub", "train")), len(store.split("xsub", "test")))
+    summary = json.loads((run / "eval" / "transfer" / "summary.json").read_text())
+    assert summary["top1"] == results["top1"] and summary["epochs"] == 1
+    config = json.loads((run / "eval" / "transfer" / "config.json").read_text())
+    assert config["data"]["store"] == str(target)
+
+
+def test_eval_errors_are_one_line(cli_run, tmp_path):
+    run, _ = cli_run
+    result = runner.invoke(app, ["eval", "knn", str(tmp_path / "nothing")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "no checkpoint" in result.output and "Traceback" not in result.output
+    for args in (["eval", "transfer", str(run)], ["eval", "zero-shot", str(run)]):  # usage errors: status 2
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "Traceback" not in result.output, args

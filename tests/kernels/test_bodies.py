@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
-from pathlib import Path
 
 import numpy as np
 import pytest
+from realdata import real_files
 
 from actionkit.kernels.bodies import BODY_MODES, BodySelection, select_bodies, select_bodies_with_notes
 from actionkit.kernels.skeleton_text import ParsedSkeleton, parse_ntu_skeleton
-
-REAL_DIR = Path(__file__).resolve().parents[2].parent / "shared/data/real/ntu/skeletons"
 
 # A fixed joint layout in [-1, 1]^2; both extents are close to 2.
 LAYOUT = np.random.default_rng(123).uniform(-1.0, 1.0, size=(25, 2))
@@ -458,9 +456,7 @@ def test_modes_match_slow_references_on_random_files(max_bodies):
 
 
 def test_real_files_tracked_and_energy_match_references():
-    files = sorted(REAL_DIR.glob("*.skeleton")) if REAL_DIR.is_dir() else []
-    if not files:
-        pytest.skip(f"real NTU files not found at {REAL_DIR}")
+    files = real_files("ntu", "skeletons", pattern="*.skeleton")
     for path in files:
         parsed = parse_ntu_skeleton(path.read_bytes())
         np.testing.assert_array_equal(select_bodies(parsed, "energy"), ref_energy(parsed, 2))
@@ -494,8 +490,7 @@ def work(data: bytes) -> list[np.ndarray]:
 def test_kernels_in_forked_pool_workers():
     rng = np.random.default_rng(7)
     blobs = [fmt_file(random_parsed(rng)) for _ in range(6)]
-    if REAL_DIR.is_dir():
-        blobs += [p.read_bytes() for p in sorted(REAL_DIR.glob("*.skeleton"))]
+    blobs += [p.read_bytes() for p in real_files("ntu", "skeletons", pattern="*.skeleton")]
     expected = [work(d) for d in blobs]  # compiled (or loaded from cache) in the parent
     with multiprocessing.get_context("fork").Pool(2) as pool:
         got = pool.map(work, blobs)

@@ -10,18 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from realdata import real_files, real_path
 
 from actionkit.kernels.bodies import select_bodies
 from actionkit.kernels.skeleton_text import ParsedSkeleton, SkeletonFormatError, parse_ntu_skeleton
 
-REAL_DIR = Path(__file__).resolve().parents[2].parent / "shared/data/real/ntu/skeletons"
 
-
-def real_files() -> list[Path]:
-    files = sorted(REAL_DIR.glob("*.skeleton")) if REAL_DIR.is_dir() else []
-    if not files:
-        pytest.skip(f"real NTU files not found at {REAL_DIR}")
-    return files
+def ntu_files() -> list[Path]:
+    return real_files("ntu", "skeletons", pattern="*.skeleton")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -100,7 +96,7 @@ def expect_error(data: bytes, *patterns: str) -> str:
 
 
 def test_real_files_match_plain_python_reading():
-    for path in real_files():
+    for path in ntu_files():
         data = path.read_bytes()
         assert b"\r\n" in data
         parsed = parse_ntu_skeleton(data)
@@ -121,16 +117,14 @@ def test_real_files_match_plain_python_reading():
 
 
 def test_real_two_body_file_has_two_distinct_ids():
-    path = REAL_DIR / "S001C003P008R002A058.skeleton"
-    if not path.is_file():
-        pytest.skip(f"real NTU files not found at {REAL_DIR}")
+    path = real_path("ntu", "skeletons", "S001C003P008R002A058.skeleton")
     parsed = parse_ntu_skeleton(path.read_bytes())
     assert sorted(set(parsed.body_id.tolist())) == [72057594037944734, 72057594037944738]
     assert (parsed.bodies_per_frame == 2).all()
 
 
 def test_real_files_crlf_and_lf_parse_identically():
-    for path in real_files():
+    for path in ntu_files():
         crlf = path.read_bytes()
         lf = crlf.replace(b"\r\n", b"\n")
         no_final = lf.rstrip(b"\n")
@@ -142,7 +136,7 @@ def test_real_files_crlf_and_lf_parse_identically():
 
 
 def test_real_files_first_mode_equals_file_values():
-    for path in real_files():
+    for path in ntu_files():
         data = path.read_bytes()
         frames, counts, _, joints = python_reference(data)
         out = select_bodies(parse_ntu_skeleton(data), "first", 2)

@@ -119,12 +119,25 @@ def test_cmcl_pushes_losers_to_uniform():
 
 
 def test_reference_scaling_options():
+    # The authors' code: distillation x T^2 (25 at T=5) and the losers' ground-truth term at weight 1.
     logits = [x.clone() for x in LOGITS]
-    base = mcl_loss(logits, LABELS, "dmcl", temperature=5.0, lam=0.5)
     ref = mcl_loss(logits, LABELS, "dmcl", temperature=5.0, lam=0.5, distill_scale=25.0, loser_gt_weight=1.0)
-    assert ref.loss > base.loss
+    winners = [0, 2, 1]
+    expected = torch.zeros(3)
+    for m in range(3):
+        for i in range(3):
+            ce = _ce(LOGITS[m][i], LABELS[i])
+            if m == winners[i]:
+                expected[m] += ce / 3
+            else:
+                teacher = torch.softmax(LOGITS[winners[i]][i] / 5.0, 0)
+                soft = -(teacher * torch.log_softmax(LOGITS[m][i] / 5.0, 0)).sum().item()
+                expected[m] += (1.0 * ce + 0.5 * 25.0 * soft) / 3
+    torch.testing.assert_close(ref.per_network, expected, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(ref.loss, expected.sum(), rtol=1e-6, atol=1e-6)
     soft = soft_cross_entropy(LOGITS[0], LOGITS[1], 5.0)
-    assert soft.shape == (3,)
+    by_hand = [-(torch.softmax(LOGITS[0][i] / 5, 0) * torch.log_softmax(LOGITS[1][i] / 5, 0)).sum() for i in range(3)]
+    torch.testing.assert_close(soft, torch.stack(by_hand))
 
 
 def test_unknown_strategy():

@@ -68,9 +68,14 @@ def test_shape_gradients_determinism(name, extra, layout, bodies):
     for pname, p in model.named_parameters():
         assert p.grad is not None, f"{pname} got no gradient"
         assert p.grad.abs().sum() > 0, f"{pname} got a zero gradient"
+    # Eval mode: a sample's features do not depend on the rest of the batch (running
+    # batch-norm statistics, no dropout, no mixing of samples or bodies across the batch).
     model.eval()
     with torch.no_grad():
-        torch.testing.assert_close(model(x, **kwargs), model(x, **kwargs), rtol=0, atol=0)
+        together = model(x, **kwargs)
+        alone = [model(x[i:i + 1], **{k: v[i:i + 1] for k, v in kwargs.items()}) for i in range(3)]
+    torch.testing.assert_close(torch.cat(alone), together, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(together[0], together[1])  # and it does depend on the sample
 
 
 @pytest.mark.parametrize("layout,bodies", LAYOUTS, ids=["ntu25", "kinect_v1_20"])
@@ -106,7 +111,21 @@ def test_stgcn_parameter_count_and_flops():
     encoder = count_parameters(model)
     assert encoder == 3_083_412  # head excluded; + LinearHead(256, 60) = 3,098,832
     assert encoder + count_parameters(LinearHead(256, 60)) == 3_098_832
-    assert count_flops(model, (3, T, 25, 2)) > 0
+    # Per block, 2 FLOPs per multiply-add: the graph conv's 1x1 conv to K=3 subsets, the
+    # K adjacency products over V x V, the 9x1 temporal conv at stride s, and a strided
+    # 1x1 residual conv where the shape changes (not in block 0); times M bodies.
+    def closed_form(preset: str, t: int, v: int = 25, m: int = 2, k: int = 3) -> int:
+        total, c = 0, 3
+        for i, (o, s) in enumerate(zip(STGCN_PRESETS[preset]["channels"], STGCN_PRESETS[preset]["strides"])):
+            t_out = math.ceil(t / s)
+            total += 2 * c * k * o * t * v + 2 * k * o * t * v * v + 2 * o * o * 9 * t_out * v
+            total += 2 * c * o * t_out * v if i > 0 and (c != o or s != 1) else 0
+            c, t = o, t_out
+        return total * m
+
+    assert count_flops(model, (3, T, 25, 2)) == closed_form("stgcn", T) == 1_823_232_000
+    for preset, flops in (("stgcn16", 379_648_000), ("stgcn5", 171_136_000)):
+        assert count_flops(build_backbone(preset, NTU25), (3, T, 25, 2)) == closed_form(preset, T) == flops
     assert model.training  # count_flops restores the mode
 
 

@@ -41,25 +41,40 @@ def test_student_learns_from_the_frozen_aligned_teacher(teacher_run, tmp_path):
     method, train_set, test_set = build(cfg)
     assert (cfg.data.protocol, cfg.data.frames) == ("xsub", 12)  # the teacher run's data
     assert train_set.num_classes == test_set.num_classes
-    teacher_before = {k: v.clone() for k, v in method.teacher.state_dict().items()}
 
     batch = collate([train_set[i] for i in range(4)])
     method.train()
     assert not method.teacher.training and method.student.training
+    torch.manual_seed(5)  # the student's dropout: the same draws in the same order below
     out = method(batch)
+    torch.manual_seed(5)
     with torch.no_grad():
-        expected = knowledge_distillation(method.logits(batch["x"]), method.teacher(batch["x"]), 4.0)
-    method.eval()
-    torch.testing.assert_close(out["loss"].detach(), expected, rtol=0.2, atol=1e-3)  # student BN: train vs eval
+        student, teacher = method.logits(batch["x"]), method.teacher(batch["x"])
+    # Eq. 14 from the networks' outputs, train mode on both sides (batch statistics, same dropout).
+    torch.testing.assert_close(out["loss"].detach(), knowledge_distillation(student, teacher, 4.0))
+    for wrong in (knowledge_distillation(student, teacher, 3.0), knowledge_distillation(student, teacher, 4.0, True)):
+        assert not torch.allclose(out["loss"].detach(), wrong)  # another temperature or direction is told apart
     out["loss"].backward()
     assert all(p.grad is None for p in method.teacher.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in method.student.parameters())
 
-    summary = train("asma-distill", distill_config(teacher_run, "model.tau=4"), out=tmp_path / "student")
-    assert summary["epochs"] == 2 and 0.0 <= summary["top1"] <= 1.0
+
+
+def test_student_learns_the_teachers_decisions(teacher_run, tmp_path):
+    run_protocol("linear", teacher_run, Context(0, 1, 0, torch.device("cpu")), EvalOptions(epochs=2, align=True))
+    # The student learns the teacher's decisions: agreement on the test side, against the
+    # same run at learning rate 0 (same passes and batch-norm statistics, weights at init).
+    # Measured: 1.0 learned, 0.0 at lr 0 (this tiny teacher is near-constant; its student
+    # starts on other classes of the 60-way head). A zeroed or sign-flipped loss gives 0.0.
+    runs = {}
+    for name, lr in (("student", "0.01"), ("control", "0")):
+        runs[name] = train("asma-distill", distill_config(teacher_run, "model.tau=4", f"optim.lr={lr}",
+                                                          "run.epochs=3", "run.eval_every=3"), out=tmp_path / name)
+    assert runs["student"]["agreement"] >= 0.75 and runs["student"]["agreement"] >= runs["control"]["agreement"] + 0.5
+    teacher = build(distill_config(teacher_run))[0].teacher.state_dict()
     state = load_checkpoint(tmp_path / "student")["model"]
-    for k, v in teacher_before.items():
-        assert torch.equal(state[f"teacher.{k}"], v), k
+    for k, v in teacher.items():
+        assert torch.equal(state[f"teacher.{k}"], v), k  # the teacher stays frozen
 
 
 def test_the_teacher_must_be_an_asma_run_with_an_alignment(store, tmp_path):

@@ -10,11 +10,14 @@ import pytest
 import torch
 from ranks import run_two_ranks
 from torch.utils.data import Dataset
+from videotiny import tiny_config
 
+from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import DivergedError, Trainer, lr_factor
 from actionkit.trainers.method import Method
+from actionkit.trainers.registry import train
 
 
 class Toy(Dataset):
@@ -178,3 +181,22 @@ def test_two_process_ddp_matches_single_process(tmp_path):
     # the same updates, up to float summation order.
     for k, v in single.state_dict().items():
         torch.testing.assert_close(ddp[k], v, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("method", "variant"), [("dmcl", None), ("cmpl", None), ("mml", "mml")])
+def test_video_trainers_resume_exactly(video_store, tmp_path, method, variant):
+    """Stopped after one step and resumed, a video trainer ends bit for bit where an unstopped run does."""
+    extra = ("run.epochs=2", "run.eval_every=5")
+    train(method, tiny_config(method, video_store, *extra, variant=variant), out=tmp_path / "full")
+    stopped = train(method, tiny_config(method, video_store, *extra, "run.max_steps=1", variant=variant),
+                    out=tmp_path / "part")  # fmt: skip
+    assert stopped["interrupted"] and stopped["step"] == 1
+    train(method, None, resume=tmp_path / "part")
+    a, b = (load_checkpoint(tmp_path / name) for name in ("full", "part"))
+    assert a["state"] == b["state"] and a["state"]["epoch"] == 2
+    assert set(a["model"]) == set(b["model"])
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    for group_a, group_b in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+        for k in group_a:
+            assert torch.equal(torch.as_tensor(group_a[k]), torch.as_tensor(group_b[k])), k

@@ -5,21 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from videotiny import tiny_config
 
+from actionkit.data import collate
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.evaluation import run_test_protocol
-from actionkit.trainers.mml import AppendixViews, parse_views
-from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.mml import AppendixViews, build, parse_views
+from actionkit.trainers.registry import train
 
 CPU = Context(0, 1, 0, torch.device("cpu"))
 
 
 def tiny(store, *extra, stage=None, modalities=None):
-    sets = ["model.width=0.0625", "data.crop=24", "data.segments=2", "data.batch_size=4", "data.eval_batch_size=4",
-            "data.workers=0", "run.epochs=1", "run.eval_every=1", "run.log_every=1", "optim.warmup_epochs=0",
-            "data.test_views=uniform1+dense1"]
-    return resolve_config("mml", "motion-cpu", [*sets, *extra], str(store), variant=stage, modalities=modalities)
+    return tiny_config("mml", store, *extra, variant=stage, modalities=modalities)
 
 
 def test_stage_ce_then_ml_then_mml_with_adapted_first_conv(video_store, tmp_path):
@@ -33,8 +32,6 @@ def test_stage_ce_then_ml_then_mml_with_adapted_first_conv(video_store, tmp_path
     assert {"acc_0_rgb", "acc_1_flow", "acc_2_rgbdiff", "acc_sum"} <= set(summary)
     # The flow and rgbdiff models started from the ml run's second model, their first conv
     # the mean of its RGB filters: check on a fresh build, before any training step.
-    from actionkit.trainers.mml import build
-
     method, _, _ = build(mml)
     src = load_checkpoint(tmp_path / "ml")["model"]
     rgb_conv = src["members.1.backbone.conv1.weight"]
@@ -81,14 +78,30 @@ def test_pipeline_stops_at_an_interrupted_stage_and_continues(video_store, tmp_p
         assert (tmp_path / "p" / name / "summary.json").exists()
 
 
-def test_resume_is_exact(video_store, tmp_path):
-    extra = ("run.epochs=2", "run.eval_every=5")
-    train("mml", tiny(video_store, *extra, stage="mml"), out=tmp_path / "full")
-    assert train("mml", tiny(video_store, *extra, "run.max_steps=1", stage="mml"), out=tmp_path / "part")["interrupted"]
-    train("mml", None, resume=tmp_path / "part")
-    a, b = (load_checkpoint(tmp_path / n)["model"] for n in ("full", "part"))
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+@pytest.mark.parametrize(("stage", "modalities"), [("ce", None), ("ml", None), ("mml", "rgb,flow,rgbdiff")])
+def test_loss_is_eq4_from_the_models_outputs(video_store, stage, modalities):
+    """One batch: each model's CE plus kl_weight x KL(mean of the others' p || its p), by hand, per stage."""
+    method, train_set, _ = build(tiny(video_store, "model.kl_weight=0.7", stage=stage, modalities=modalities))
+    batch = collate([train_set[i] for i in range(4)])
+    torch.manual_seed(3)  # dropout: the same draws in the same order below
+    out = method(batch)
+    torch.manual_seed(3)
+    logits = [net(batch["inputs"][m]).float() for m, net in zip(method.member_modalities, method.members)]
+    assert len(logits) == {"ce": 1, "ml": 2, "mml": 3}[stage]
+    probs = [torch.softmax(x, dim=1) for x in logits]
+    total = 0.0
+    for i, (name, x) in enumerate(zip(method.names, logits)):
+        ce = -torch.log_softmax(x, dim=1)[torch.arange(len(x)), batch["label"]].mean()
+        kl = torch.zeros(())
+        if len(logits) > 1:
+            q = sum(p for j, p in enumerate(probs) if j != i).detach() / (len(probs) - 1)
+            kl = (q * (q.log() - torch.log_softmax(x, dim=1))).sum(1).mean()
+        torch.testing.assert_close(out[f"task_{name}"], ce.detach())
+        torch.testing.assert_close(out[f"kl_{name}"], kl.detach())
+        total = total + ce + 0.7 * kl
+    torch.testing.assert_close(out["loss"], total)
+    if stage != "ce":
+        assert all(out[f"kl_{n}"] > 0 for n in method.names)  # the models disagree: the KL terms are exercised
 
 
 def test_test_views_follow_appendix_1():

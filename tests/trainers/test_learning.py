@@ -1,0 +1,98 @@
+"""Each method learns: a tiny separable store, a control that cannot learn, and a margin a broken loss misses.
+
+Every test trains through the registry (``train(method, cfg)``, the path ``actionkit
+train`` takes) on a generated store and compares with the same pipeline on a control:
+labels shuffled on the training side (supervised objectives) or the learning rate set to
+0 (the same forward passes, batch-norm statistics included, with weights that stay at
+their initialisation). The margins were checked against deliberately broken losses
+(zeroed, sign-flipped): each fails its test.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+from learning import (
+    one_thread,
+    prepare_skeletons,
+    shuffle_skeleton_labels,
+    skeleton_raw,
+    view_rank,
+)
+
+from actionkit.data import collate
+from actionkit.trainers import asma
+from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.registry import resolve_config, train
+
+
+@pytest.fixture(scope="module")
+def skeletons(tmp_path_factory):
+    """``(store, shuffled-label store)``: 4 classes, 24 training and 24 test samples (chance 25%)."""
+    tmp = tmp_path_factory.mktemp("separable")
+    raw = skeleton_raw(tmp / "raw")
+    shuffled = shuffle_skeleton_labels(raw, tmp / "raw-shuffled")
+    return prepare_skeletons(raw, tmp / "s.zarr"), prepare_skeletons(shuffled, tmp / "shuffled.zarr")
+
+
+# 90 Adam steps: ST-GCN's batch-norm statistics (and its dropout 0.5) need that many before
+# the network in eval mode is the one trained (after 45 steps it is still at chance on test).
+SUPERVISED = ["data.frames=8", "data.batch_size=4", "data.workers=0", "optim.name=adam", "optim.lr=0.003",
+              "optim.schedule=constant", "optim.warmup_epochs=0", "run.epochs=15", "run.eval_every=15",
+              "run.device=cpu"]  # fmt: skip
+
+
+@pytest.mark.parametrize("labels", ["true", "shuffled"])
+def test_supervised_learns_the_classes(skeletons, tmp_path, labels):
+    store = skeletons[labels == "shuffled"]
+    with one_thread():
+        top1 = train("supervised", resolve_config("supervised", "demo", SUPERVISED, str(store)), out=tmp_path)["top1"]
+    print(f"supervised, {labels} labels: top-1 {top1:.3f}")
+    # Measured: 0.71 with true labels, 0.25 with shuffled ones (chance 0.25).
+    if labels == "true":
+        assert top1 >= 0.55
+    else:
+        assert top1 <= 0.4
+
+
+# ----------------------------------------------------------------------------- self-supervised
+# On a store this small the class-level kNN cannot tell a pre-trained encoder from its own
+# initialisation run through the same batches (lr 0, same batch-norm statistics): measured, ASMa
+# 1.00 vs 0.96. What ASMa's objective trains, and what a broken loss does not, is an embedding
+# that identifies a sample across its masked views: on held-out samples, the rank of a sample's
+# own masked view among the others' (chance (n - 1) / 2 = 11.5), in train mode (batch statistics)
+# on both sides, so that the control is the run's own initialisation. I2MD's variants have no
+# such test: at any budget that fits here their 128-d embeddings collapse (MoCo: mean cosine of
+# two samples 1.000 after 60 steps, sign-flipped loss or not), as the nwucla-xview-cpu preset notes.
+
+
+ASMA_TINY = ["model.channels=8,8,16", "model.strides=1,2,1", "model.proj_hidden=32", "model.proj_dim=32",
+             "masking.joints=3", "masking.frames=2", "data.protocol=xsub", "data.frames=8", "data.batch_size=4",
+             "data.workers=0", "run.epochs=10", "optim.warmup_epochs=0", "optim.schedule=constant", "optim.lr=0.003",
+             "run.device=cpu"]  # fmt: skip
+
+
+def asma_view_rank(store, state) -> float:
+    """Mean view rank between the anchor and each encoder's two masked views, projected, on the test side."""
+    method, views, _ = asma.build(resolve_config("asma", None, [*ASMA_TINY, "data.train_part=test"], str(store)))
+    if state is not None:
+        method.load_state_dict(state)
+    method.train()
+    anchor, *masked = collate([views[i] for i in range(len(views))])["x"]
+    torch.manual_seed(0)
+    ranks = [view_rank(functools.partial(method.project, name), anchor, masked[i])
+             for name, pair in (("theta", (0, 1)), ("phi", (2, 3))) for i in pair]  # fmt: skip
+    return sum(ranks) / len(ranks)
+
+
+def test_asma_learns_to_identify_a_sample_across_its_masked_views(skeletons, tmp_path):
+    store = skeletons[0]
+    with one_thread():
+        train("asma", resolve_config("asma", None, ASMA_TINY, str(store)), out=tmp_path)
+        learned = asma_view_rank(store, load_checkpoint(tmp_path)["model"])
+        initial = asma_view_rank(store, None)
+    print(f"asma view rank: learned {learned:.2f}, initialisation {initial:.2f}")
+    # Measured: 5.9 learned, 8.7 at initialisation (mean of the four masked views).
+    assert learned <= initial - 1.5
