@@ -5,6 +5,7 @@ Another command module adds a protocol with ``eval_app.command("name")`` in its 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -52,8 +53,12 @@ def _evaluate(protocol: str, run: Path, call: Any) -> None:
         teardown()
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
+        return
     table = Table(title=f"{protocol} on {run}", show_header=False, title_justify="left")
     for key, value in results.items():
+        if key == "per_class":  # in the results file; `actionkit report` shows it as a table
+            continue
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
     console.print(f"written to {path}")
@@ -127,7 +132,8 @@ def transfer_command(
               store=store)
 
 
-@eval_app.command("test", context_settings=CONTEXT, short_help="The video test of a dmcl, mml or cmpl run.")
+@eval_app.command("test", context_settings=CONTEXT,
+                  short_help="The test of a run's own classifier (supervised) or video test (dmcl, mml, cmpl).")
 def test_command(
     run: Run,
     modalities: Annotated[Optional[str], typer.Option(
@@ -136,7 +142,8 @@ def test_command(
     workers: Annotated[Optional[int], typer.Option(help="Loader processes (default: the run's).")] = None,
     store: Store = None,
 ) -> None:
-    """The multi-view video test of a video method's run (dmcl, mml, cmpl)."""
+    """The multi-view video test of a video method's run (dmcl, mml, cmpl), or a supervised run's own classifier on
+    its test part; both write per-sample scores beside the results."""
     from actionkit.trainers.evaluation import run_test_protocol
 
     mods = tuple(m.strip() for m in modalities.split(",") if m.strip()) if modalities else None

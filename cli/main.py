@@ -12,11 +12,11 @@ from typing import Annotated
 
 import typer
 
-from actionkit.cli import demo, errors, evaluate, export, import_cmd, prepare, stores, train
+from actionkit.cli import demo, errors, evaluate, export, fuse, import_cmd, prepare, report, stores, train
 from actionkit.cli.commands import new_app
 
 #: The command modules, in the order their commands are listed by ``actionkit --help``.
-COMMAND_MODULES = (prepare, import_cmd, stores, train, evaluate, export, demo)
+COMMAND_MODULES = (prepare, import_cmd, stores, train, evaluate, fuse, report, export, demo)
 
 app = new_app("Raw action-recognition downloads -> canonical Zarr stores -> trained, evaluated models.",
               add_completion=True)

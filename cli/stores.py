@@ -48,14 +48,19 @@ def verify_command(store: StorePath) -> None:
 
 
 def show_command(
-    store: Annotated[Path, typer.Argument(help="A video store, e.g. data/nwucla-rgbd.zarr.", show_default=False,
-                                          metavar="STORE")],
+    store: Annotated[Path, typer.Argument(help="A store, e.g. data/nwucla.zarr or data/nwucla-rgbd.zarr.",
+                                          show_default=False, metavar="STORE")],
     sample: Annotated[str, typer.Option(help="Sample index, or sample name.")] = "0",
-    out: Annotated[Optional[Path], typer.Option(help="The PNG to write. Default: <sample name>.png.")] = None,
-    columns: Annotated[int, typer.Option(help="Frames shown per stream.")] = 8,
-    streams: Annotated[Optional[str], typer.Option(help="Streams to show, comma-separated. Default: all.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="The file to write. Default: <sample name>.png (video, --sheet) or .gif / .mp4 (skeleton).")] = None,
+    columns: Annotated[int, typer.Option(help="Frames shown per stream (video) or in the strip (--sheet).")] = 8,
+    streams: Annotated[Optional[str], typer.Option(
+        help="Video: streams to show, comma-separated (default: all). Skeleton: the stream drawn (joint).")] = None,
+    format_: Annotated[str, typer.Option("--format", help="Skeleton: gif or mp4.")] = "gif",
+    sheet: Annotated[bool, typer.Option("--sheet", help="Skeleton: a PNG strip of evenly spaced frames.")] = False,
 ) -> None:
-    """A PNG contact sheet of one sample: RGB, depth, flow (colour-coded) and RGB difference frames."""
+    """Look at one sample: video stores as a PNG contact sheet (RGB, depth, colour-wheel flow, RGB difference);
+    skeleton stores as an animation of the bodies from the front and the side (GIF / MP4), or a --sheet strip."""
     from actionkit import open_store
     from actionkit.cli.display import console, fail
     from actionkit.store.errors import StoreError
@@ -70,6 +75,11 @@ def show_command(
     if index is None or not -len(names) <= index < len(names):
         fail(f"{store}: no sample {sample!r} ({len(names)} samples; give an index or a name)")
     index %= len(names)
+    if opened.attrs.get("kind") == "skeleton":
+        from actionkit.cli.show import show_skeleton
+
+        show_skeleton(opened, index, out, format_, sheet, columns, streams or "joint")
+        return
     try:
         image = contact_sheet(opened, index, columns, tuple(streams.split(",")) if streams else None)
         path = out or Path(f"{names[index]}.png")
@@ -82,4 +92,5 @@ def show_command(
 def register(app: typer.Typer) -> None:
     app.command("info", context_settings=CONTEXT, short_help="What a store holds.")(info_command)
     app.command("verify", context_settings=CONTEXT, short_help="Check a store end to end.")(verify_command)
-    app.command("show", context_settings=CONTEXT, short_help="A PNG contact sheet of a video sample.")(show_command)
+    app.command("show", context_settings=CONTEXT,
+                short_help="Look at a sample: video contact sheet, skeleton GIF / MP4 / strip.")(show_command)

@@ -9,6 +9,7 @@ meaning, read from the config dataclasses' ``Attributes:`` docstrings.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -183,7 +184,8 @@ def _train(method: str, **values: Any) -> None:
         # a store that is not there: say how to build it (the run's own store only, not a resumed one's)
         missing = _missing_store(cfg.data.store) if cfg is not None and not values.get("resume") else None
         fail(missing or (str(exc.args[0]) if isinstance(exc, KeyError) else str(exc)))
-    console.print_json(data=summary)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 speaks; per_class is in summary.json
+        console.print_json(data={k: v for k, v in summary.items() if k != "per_class"})
     if summary.get("signal"):  # stopped by SIGTERM/SIGINT, checkpoint written: the shell's convention
         raise typer.Exit(128 + int(summary["signal"]))
 

@@ -15,7 +15,7 @@ from actionkit.extras import MissingExtraError, require
 #: Installs an import hook that makes the extras' libraries look uninstalled.
 BLOCK = textwrap.dedent("""
     import importlib.abc, sys
-    BLOCKED = {"torch", "torchvision", "cv2", "decord", "av", "h5py"}
+    BLOCKED = {"torch", "torchvision", "cv2", "decord", "av", "h5py"} - ALLOWED
     class Block(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in BLOCKED:
@@ -24,8 +24,9 @@ BLOCK = textwrap.dedent("""
 """)
 
 
-def _run(script: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(script)], capture_output=True, text=True,
+def _run(script: str, allowed: tuple[str, ...] = ()) -> dict:
+    prelude = f"ALLOWED = {set(allowed)!r}\n" + BLOCK
+    proc = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -94,3 +95,18 @@ def test_modules_that_need_an_extra_say_which():
     for module in ("actionkit.video.flow", "actionkit.codecs.images", "prepare_video"):
         assert result[module].startswith("cv2 (opencv-contrib-python-headless) is not installed: this needs the "
                                          "'video' extra"), result[module]
+
+
+def test_skeleton_training_needs_only_the_train_extra():
+    """The README's first command installs ``[train]`` alone: every method's trainer imports, and the demo's
+    training step runs, without OpenCV, decord, PyAV or h5py (video code imports them where it runs)."""
+    result = _run("""
+        import json, sys
+        import actionkit.trainers.registry as registry
+        from actionkit.cli.main import app
+        from typer.testing import CliRunner
+        code = CliRunner().invoke(app, ["train", "dmcl", "--help"]).exit_code
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("cv2", "decord", "av", "h5py"))
+        print(json.dumps({"methods": sorted(registry.METHODS), "help": code, "loaded": loaded}))
+    """, allowed=("torch",))
+    assert result["help"] == 0 and result["loaded"] == [] and "supervised" in result["methods"], result

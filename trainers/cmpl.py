@@ -58,7 +58,7 @@ from actionkit.models import build_video_backbone
 from actionkit.sources.registry import default_store
 from actionkit.trainers.config import OptimConfig, RunConfig
 from actionkit.trainers.method import Method
-from actionkit.trainers.video_eval import collect_probabilities, ensemble_accuracies
+from actionkit.trainers.video_eval import collect_probabilities, ensemble_accuracies, video_scores
 
 #: Labelled videos per class of the paper's 1% and 10% settings.
 PAPER_PER_CLASS = {"kinetics400": {0.01: 6, 0.1: 60}, "ucf101": {0.01: 1, 0.1: 10}}
@@ -240,7 +240,7 @@ class CMPL(Method):
         """The primary's accuracy over the test views (10 clips x 3 crops)."""
         probs, labels = collect_probabilities({"primary": self.primary}, loader, device, sources={"primary": "rgb"})
         out = ensemble_accuracies(probs, labels)
-        return {"acc_primary": out["acc_primary"]}
+        return {"acc_primary": out["acc_primary"], "scores": video_scores(loader, probs, labels)}
 
     @property
     def modalities(self) -> tuple[str, ...]:

@@ -90,6 +90,8 @@ class RunConfig:
         eval_every: Evaluate every N epochs (and after the last).
         log_every: Steps between progress lines in ``metrics.jsonl``.
         max_steps: Stop after this many optimiser steps (0: no limit; for quick trials).
+        tensorboard: Also log metrics.jsonl's scalars to ``RUN/tensorboard`` (needs ``tensorboard``).
+        preset: The preset the config started from (recorded by ``resolve_config``; shown in the header).
     """
 
     epochs: int = 1
@@ -100,6 +102,8 @@ class RunConfig:
     eval_every: int = 1
     log_every: int = 50
     max_steps: int = 0
+    tensorboard: bool = False
+    preset: str = ""
 
 
 def _resolve(tp: Any) -> Any:

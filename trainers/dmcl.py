@@ -47,7 +47,7 @@ from actionkit.models import build_video_backbone, load_image_weights
 from actionkit.sources.registry import default_store
 from actionkit.trainers.config import OptimConfig, RunConfig
 from actionkit.trainers.method import Method
-from actionkit.trainers.video_eval import collect_probabilities, ensemble_accuracies
+from actionkit.trainers.video_eval import collect_probabilities, ensemble_accuracies, video_scores
 
 #: Input channels of each modality's network.
 CHANNELS = {"rgb": 3, "depth": 1, "flow": 2}
@@ -187,7 +187,7 @@ class DMCL(Method):
         """Clip-averaged accuracy of each modality present in the batches, their sums, and the oracle."""
         fns = {m: (lambda x, m=m: self.logits(m, x)) for m in self.modalities}
         probs, labels = collect_probabilities(fns, loader, device)
-        return ensemble_accuracies(probs, labels)
+        return {**ensemble_accuracies(probs, labels), "scores": video_scores(loader, probs, labels)}
 
 
 # ---------------------------------------------------------------------- data

@@ -23,11 +23,15 @@ from rich.console import Console
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
+from actionkit.results.metrics import summarize
+from actionkit.results.scores import Scores, save_scores
 from actionkit.trainers.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from actionkit.trainers.config import OptimConfig, save_config, to_dict
 from actionkit.trainers.distributed import Context, all_reduce_mean, barrier
 from actionkit.trainers.method import Method
+from actionkit.trainers.progress import EpochProgress, run_header
 from actionkit.trainers.sampler import ResumableSampler
+from actionkit.trainers.tensorboard import ScalarWriter
 
 
 class DivergedError(RuntimeError):
@@ -140,6 +144,10 @@ class Trainer:
         self.steps_per_epoch = max(len(self.sampler.epoch_indices()) // (per_rank * self.run.grad_accum), 1)
         self.state = TrainState()
         self._stop = 0  # the signal that asked the run to stop
+        #: The end-of-training test's per-sample scores (``RUN/scores.npz``), when the method gives them.
+        self.final_scores: Scores | None = None
+        self.progress = EpochProgress(self.console, enabled=ctx.is_main)
+        self.tensorboard: ScalarWriter | None = None
         if resume is not None:
             self._load(resume)
         elif (self.out / "checkpoints" / "last.pt").exists():
@@ -201,6 +209,14 @@ class Trainer:
         if self.ctx.is_main:
             with open(self.out / "metrics.jsonl", "a") as fh:
                 fh.write(json.dumps(record) + "\n")
+            if self.tensorboard is not None:
+                self.tensorboard.log(record)
+
+    def _header(self) -> str:
+        store = getattr(self.cfg.data, "store", "?")
+        return run_header(self.method.name, str(store), getattr(self.run, "preset", ""), self.run.epochs,
+                          len(self.sampler.epoch_indices()) * self.ctx.world, self.steps_per_epoch, self.ctx.world,
+                          self.ctx.device.type)
 
     def _on_signal(self, signum, frame) -> None:
         self._stop = signum
@@ -212,9 +228,15 @@ class Trainer:
         summary then has ``interrupted`` and ``signal`` (callers exit with 128 + signal).
         """
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        if getattr(self.run, "tensorboard", False) and self.ctx.is_main:
+            self.tensorboard = ScalarWriter(self.out / "tensorboard")
         try:
             return self._fit()
         finally:
+            self.progress.stop()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+                self.tensorboard = None
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
@@ -223,6 +245,7 @@ class Trainer:
         use_amp = run.amp and device.type == "cuda"
         final: dict[str, float] = {}
         started = time.perf_counter()
+        self.progress.header(self._header())
         for epoch in range(self.state.epoch, run.epochs):
             if hasattr(self.train_set, "set_epoch"):
                 self.train_set.set_epoch(epoch)
@@ -233,6 +256,7 @@ class Trainer:
             # A resumed epoch goes on from the running sums of its interrupted part.
             t0, seen, interrupted = time.perf_counter(), 0, False
             sums, micro = dict(self.state.sums), self.state.micro
+            self.progress.start(epoch, run.epochs, self.steps_per_epoch)
             for batch in loader:
                 batch = _to_device(batch, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -251,7 +275,9 @@ class Trainer:
                 n = _batch_len(batch)
                 seen += n
                 self.state.position += n
-                if micro % run.grad_accum:
+                stepped = micro % run.grad_accum == 0
+                self.progress.update(n * self.ctx.world, float(losses["loss"].detach()), int(stepped))
+                if not stepped:
                     continue
                 lr = self.optim_cfg.lr * lr_factor(self.state.step, self.steps_per_epoch, run.epochs, self.optim_cfg)
                 for group in self.optimizer.param_groups:
@@ -267,12 +293,14 @@ class Trainer:
                     interrupted = True
                     break
             epoch_s = time.perf_counter() - t0
+            self.progress.stop()
             if interrupted:
                 self.state.sums, self.state.micro = sums, micro
                 path = self.save()
                 reason = signal.Signals(self._stop).name if self._stop else f"max_steps {run.max_steps}"
-                self.console.print(f"stopped by {reason} at epoch {epoch + 1}, step {self.state.step}; "
-                                   f"resume with --resume {self.out}")
+                if self.ctx.is_main:
+                    self.console.print(f"stopped by {reason} at epoch {epoch + 1}, step {self.state.step}; "
+                                       f"resume with --resume {self.out}")
                 return {"interrupted": True, "checkpoint": str(path), "signal": int(self._stop),
                         "epoch": self.state.epoch, "step": self.state.step, "position": self.state.position}
             self.state = TrainState(epoch + 1, self.state.step, 0)
@@ -283,6 +311,10 @@ class Trainer:
             last = epoch + 1 == run.epochs
             if self.eval_set is not None and ((epoch + 1) % run.eval_every == 0 or last) and self.ctx.is_main:
                 final = self.evaluate()
+                scores = final.pop("scores", None)
+                if last and scores is not None:
+                    self.final_scores = scores
+                    save_scores(scores, self.out / "scores.npz")
                 record.update({f"test_{k}": v for k, v in final.items()})
             self._log(record)
             if self.ctx.is_main:
@@ -292,6 +324,8 @@ class Trainer:
             self.save()
         summary = {"epochs": run.epochs, "steps": self.state.step, "seconds": round(time.perf_counter() - started, 1),
                    **final}
+        if self.final_scores is not None:
+            summary["per_class"] = summarize(self.final_scores)["per_class"]
         if self.ctx.is_main:
             (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary

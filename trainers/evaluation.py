@@ -35,12 +35,20 @@ from torch.utils.data import DataLoader, Dataset
 
 from actionkit import open_store
 from actionkit.data import SkeletonDataset, collate
+from actionkit.results.metrics import summarize
+from actionkit.results.scores import Scores, save_scores, scores_of_dataset, scores_path
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import from_dict
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.engine import Trainer
 from actionkit.trainers.method import EncoderRecipe, finetuned_path
-from actionkit.trainers.probe import alignment_path, linear_probe, train_alignment
+from actionkit.trainers.probe import (
+    alignment_path,
+    classifier_logits,
+    linear_probe_logits,
+    standardize_pair,
+    train_alignment,
+)
 from actionkit.trainers.registry import METHODS, get_method
 from actionkit.trainers.supervised import Supervised, SupervisedConfig
 
@@ -81,6 +89,31 @@ def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
         pred = votes[:, 0] if k == 1 else torch.mode(votes, dim=1).values
         hits += int((pred == test_y[lo:lo + chunk]).sum())
     return hits / max(len(test_x), 1)
+
+
+def knn_class_scores(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, num_classes: int,
+                     k: int = 1, chunk: int = 1024) -> tuple[torch.Tensor, str]:
+    """Per-sample class scores of the kNN vote, for the scores file.
+
+    k=1: each class's highest cosine similarity to a training sample of it (kind
+    ``similarities``; its argmax is the nearest neighbour's class). k>1: the fraction of
+    the k neighbours in each class (kind ``probabilities``).
+
+    Returns:
+        ``(N_test, classes)`` float32 and the kind.
+    """
+    train_n = F.normalize(train_x, dim=1)
+    parts = []
+    for lo in range(0, len(test_x), chunk):
+        sim = F.normalize(test_x[lo:lo + chunk], dim=1) @ train_n.T
+        if k == 1:
+            best = torch.full((len(sim), num_classes), -2.0)
+            parts.append(best.scatter_reduce(1, train_y.expand(len(sim), -1), sim, reduce="amax"))
+        else:
+            votes = train_y[sim.topk(k, dim=1).indices]
+            parts.append(F.one_hot(votes, num_classes).float().mean(1))
+    out = torch.cat(parts) if parts else torch.zeros(0, num_classes)
+    return out, "similarities" if k == 1 else "probabilities"
 
 
 def balanced_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -151,9 +184,12 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
     train, test = _datasets(enc, Path(cfg.data.store), train_aug=False)
     tx, ty = extract_features(enc.encoder, train, device, key=key)
     vx, vy = extract_features(enc.encoder, test, device, key=key)
+    items = np.arange(len(test))
     if protocol_name == "knn":
-        return {"top1": knn_accuracy(tx, ty, vx, vy, k=kwargs.get("k", 1)), "k": kwargs.get("k", 1),
-                "train": len(train), "test": len(test)}
+        k = kwargs.get("k", 1)
+        class_scores, kind = knn_class_scores(tx, ty, vx, train.num_classes, k=k)
+        return {"top1": knn_accuracy(tx, ty, vx, vy, k=k), "k": k, "train": len(train), "test": len(test),
+                "scores": scores_of_dataset(test, items, vy.numpy(), class_scores.numpy(), kind)}
     standardize, protocol = kwargs.get("standardize", False), enc.recipe.linear
     epochs = kwargs.get("epochs") or protocol.epochs
     views = None
@@ -167,12 +203,13 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
         tx = views(0)
     elif protocol.train_view != "test":
         raise ValueError(f"linear protocol train_view must be test or train, got {protocol.train_view!r}")
-    result = linear_probe(tx, ty, vx, vy, train.num_classes, epochs=epochs, lr=protocol.lr,
-                          milestones=protocol.milestones, seed=cfg.run.seed, standardize=standardize,
-                          optimizer=protocol.optimizer, weight_decay=protocol.weight_decay,
-                          train_views=views)  # fmt: skip
+    result, logits = linear_probe_logits(tx, ty, vx, vy, train.num_classes, epochs=epochs, lr=protocol.lr,
+                                         milestones=protocol.milestones, seed=cfg.run.seed, standardize=standardize,
+                                         optimizer=protocol.optimizer, weight_decay=protocol.weight_decay,
+                                         train_views=views)  # fmt: skip
     return {**result, "epochs": epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
-            "train_view": protocol.train_view, "standardize": standardize, "train": len(train), "test": len(test)}
+            "train_view": protocol.train_view, "standardize": standardize, "train": len(train), "test": len(test),
+            "scores": scores_of_dataset(test, items, vy.numpy(), logits.numpy())}
 
 
 def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,
@@ -188,14 +225,33 @@ def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None
         train = train.subset(balanced_subset(train.labels, fraction, subset_seed))
     encoder = enc.encoder
     method = Supervised(encoder, train.num_classes, cfg.model.dropout, input_key=enc.recipe.input_key)
-    summary = Trainer(method, train, test, cfg, out, ctx, collate_fn=collate).fit()
+    trainer = Trainer(method, train, test, cfg, out, ctx, collate_fn=collate)
+    summary = trainer.fit()
     return {"top1": summary.get("top1"), "top5": summary.get("top5"), "epochs": cfg.run.epochs,
-            "train": len(train), "test": len(test)}
+            "train": len(train), "test": len(test), "scores": trainer.final_scores}
 
 
 def write_results(run: Path, protocol: str, results: dict[str, Any]) -> Path:
+    """Write ``RUN/results/<protocol>.json``; per-sample scores go beside it.
+
+    A ``scores`` entry (:class:`~actionkit.results.Scores`, or a list of them, one per
+    repeat) is taken out of ``results``, written to ``<protocol>.scores.npz`` (repeats:
+    ``<protocol>-r<i>.scores.npz``), and its mean-class and per-class accuracy are added
+    to the results (``mean_class`` a list for repeats).
+    """
     path = Path(run) / "results" / f"{protocol}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    scores = results.pop("scores", None)
+    if isinstance(scores, Scores):
+        save_scores(scores, scores_path(path))
+        figures = summarize(scores)
+        results.update(mean_class=figures["mean_class"], per_class=figures["per_class"])
+        results.setdefault("top5", figures["top5"])
+    elif scores:
+        for i, s in enumerate(scores):
+            if s is not None:
+                save_scores(s, path.with_name(f"{protocol}-r{i}.scores.npz"))
+        results["mean_class"] = [summarize(s)["mean_class"] for s in scores if s is not None]
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
 
@@ -278,12 +334,12 @@ def evaluate_aligned(enc: RunEncoder, device: torch.device, random_init: bool = 
     torch.save({"state_dict": module.state_dict(), "dim": module.dim, "num_classes": train_set.num_classes,
                 "num_heads": module.num_heads, "top1": result["top1"], "standardized": standardize}, tmp)  # fmt: skip
     tmp.replace(saved)
-    module.eval().to(device)
-    with torch.no_grad():
-        logits = torch.cat([module(v_theta[i:i + 256].to(device), v_phi[i:i + 256].to(device)).float().cpu()
-                            for i in range(0, len(v_y), 256)]) if len(v_y) else torch.zeros(0)  # fmt: skip
+    # the module was trained on standardised features when asked: score the test part alike
+    test_pair = standardize_pair(t_theta, t_phi, v_theta, v_phi)[2:] if standardize else (v_theta, v_phi)
+    logits = classifier_logits(module, test_pair, device=device)
     torch.save({"logits": logits, "labels": v_y, "sample_ids": torch.from_numpy(test_set.sample_ids.copy())},
                saved.with_name(saved.stem + "-test-scores.pt"))
+    result["scores"] = scores_of_dataset(test_set, np.arange(len(test_set)), v_y.numpy(), logits.numpy())
     return {**result, "epochs": epochs or protocol.epochs, "lr": protocol.lr, "optimizer": protocol.optimizer,
             "align": True, "standardize": standardize, "alignment": str(saved), "train": len(train_set),
             "test": len(test_set)}
@@ -308,13 +364,15 @@ def _finetune(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any
 
 def _semi(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
     initial = {k: v.clone() for k, v in enc.encoder.state_dict().items()}
-    scores = []
+    scores, per_sample = [], []
     for r in range(opts.repeats):
         enc.encoder.load_state_dict(initial)
         out = enc.run / "eval" / f"semi-{opts.fraction:g}-{r}"
-        scores.append(finetune(enc, ctx, out, fraction=opts.fraction, subset_seed=r, epochs=opts.epochs)["top1"])
+        result = finetune(enc, ctx, out, fraction=opts.fraction, subset_seed=r, epochs=opts.epochs)
+        scores.append(result["top1"])
+        per_sample.append(result["scores"])
     return {"top1_mean": float(np.mean(scores)), "top1_std": float(np.std(scores)), "top1": scores,
-            "fraction": opts.fraction, "repeats": opts.repeats}
+            "fraction": opts.fraction, "repeats": opts.repeats, "scores": per_sample}
 
 
 def _transfer(enc: RunEncoder, ctx: Context, opts: EvalOptions) -> dict[str, Any]:
@@ -380,14 +438,22 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
         ``test-rgb+depth.json`` for a subset).
 
     Raises:
-        ValueError: The run's method has no video test protocol, or a modality it did not train.
+        ValueError: The run's method has neither a video test protocol nor a classifier of its own
+            (see :func:`~actionkit.trainers.classifier_test.run_classifier_test`), or a modality it did not
+            train.
     """
     path = Path(run)
     ckpt_path = path / "checkpoints" / "last.pt" if path.is_dir() else path
     ckpt = load_checkpoint(ckpt_path)
     entry = get_method(ckpt["method"])
-    if entry.test_set is None:
-        raise ValueError(f"{run}: method {ckpt['method']} has no video test protocol; use linear, knn or finetune")
+    if entry.test_set is None:  # a skeleton classifier (supervised): its own test part, with per-sample scores
+        from actionkit.trainers.classifier_test import run_classifier_test
+
+        if modalities:
+            raise ValueError(f"{run}: a {ckpt['method']} run has one network and no video modalities; "
+                             f"leave out --modalities")
+
+        return run_classifier_test(ckpt_path, ckpt, entry, ctx, batch_size, store)
     cfg = from_dict(entry.config, ckpt["config"])
     if store is not None:
         cfg.data.store = str(Path(store).expanduser().resolve())

@@ -51,7 +51,7 @@ from actionkit.sources.registry import default_store
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.config import OptimConfig, RunConfig
 from actionkit.trainers.method import Method
-from actionkit.trainers.video_eval import collect_probabilities, ensemble_accuracies
+from actionkit.trainers.video_eval import collect_probabilities, ensemble_accuracies, video_scores
 
 #: Input channels of each modality's model, and consecutive frames read per position.
 CHANNELS = {"rgb": 3, "flow": 10, "rgbdiff": 15}
@@ -212,7 +212,7 @@ class MML(Method):
         fns = {n: net for n, net in zip(self.names, self.members)}
         sources = dict(zip(self.names, self.member_modalities))
         probs, labels = collect_probabilities(fns, loader, device, sources=sources)
-        return ensemble_accuracies(probs, labels)
+        return {**ensemble_accuracies(probs, labels), "scores": video_scores(loader, probs, labels)}
 
 
     def _evaluate_multilabel(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, float]:

@@ -24,7 +24,8 @@ from torch import nn
 from actionkit.models import FeatureAlignment
 from actionkit.trainers.method import LinearProtocol
 
-__all__ = ["alignment_path", "fit_classifier", "classifier_accuracy", "linear_probe", "train_alignment"]
+__all__ = ["alignment_path", "fit_classifier", "classifier_accuracy", "classifier_logits", "linear_probe",
+           "linear_probe_logits", "standardize_pair", "train_alignment"]
 
 
 def alignment_path(run: Path, random_init: bool = False, combined: bool = False) -> Path:
@@ -90,11 +91,28 @@ def classifier_accuracy(module: nn.Module, inputs: tuple[torch.Tensor, ...], lab
     return correct / max(1, len(labels))
 
 
-def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                 num_classes: int, epochs: int = 80, lr: float = 0.1, milestones: tuple[int, ...] = (50, 70),
-                 batch_size: int = 256, seed: int = 0, standardize: bool = False, optimizer: str = "sgd",
-                 weight_decay: float = 0.0, train_views: Callable[[int], torch.Tensor] | None = None
-                 ) -> dict[str, float]:  # fmt: skip
+@torch.no_grad()
+def classifier_logits(module: nn.Module, inputs: tuple[torch.Tensor, ...], batch_size: int = 256,
+                      device: torch.device | None = None) -> torch.Tensor:  # fmt: skip
+    """``module(*inputs)`` in mini-batches: ``(N, classes)`` float32 on the CPU (per-sample scores)."""
+    device = device or torch.device("cpu")
+    module.eval()
+    n = len(inputs[0])
+    parts = [module(*(x[lo:lo + batch_size].to(device) for x in inputs)).float().cpu()
+             for lo in range(0, n, batch_size)]  # fmt: skip
+    return torch.cat(parts) if parts else torch.zeros(0, 0)
+
+
+def linear_probe(*args, **kwargs) -> dict[str, float]:
+    """:func:`linear_probe_logits` without the test logits."""
+    return linear_probe_logits(*args, **kwargs)[0]
+
+
+def linear_probe_logits(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                        num_classes: int, epochs: int = 80, lr: float = 0.1, milestones: tuple[int, ...] = (50, 70),
+                        batch_size: int = 256, seed: int = 0, standardize: bool = False, optimizer: str = "sgd",
+                        weight_decay: float = 0.0, train_views: Callable[[int], torch.Tensor] | None = None
+                        ) -> tuple[dict[str, float], torch.Tensor]:  # fmt: skip
     """A linear classifier on frozen features (I2MD: 80 epochs, SGD lr 0.1, x0.1 at 50 and 70).
 
     Args:
@@ -107,7 +125,8 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
             ``train_y``'s order (the classifier then trains on views redrawn every epoch;
             ``train_x`` are those of epoch 0, which standardisation and train top-1 use).
 
-    Returns the final epoch's test top-1 (and train top-1).
+    Returns:
+        The final epoch's test top-1 (and train top-1), and the test logits ``(N_test, classes)``.
     """
     protocol = LinearProtocol(epochs, lr, optimizer, tuple(milestones), weight_decay)
     mean, std = (train_x.mean(0), train_x.std(0).clamp_min(1e-8)) if standardize else (0.0, 1.0)
@@ -115,8 +134,18 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     inputs = (train_x,) if train_views is None else (lambda e: ((train_views(e) - mean) / std,))
     head = fit_classifier(nn.Linear(train_x.shape[1], num_classes), inputs, train_y, protocol, epochs,
                           batch_size, seed)  # fmt: skip
-    return {"top1": classifier_accuracy(head, (test_x,), test_y, len(test_y) or 1),
-            "train_top1": classifier_accuracy(head, (train_x,), train_y, len(train_y) or 1)}
+    return ({"top1": classifier_accuracy(head, (test_x,), test_y, len(test_y) or 1),
+             "train_top1": classifier_accuracy(head, (train_x,), train_y, len(train_y) or 1)},
+            classifier_logits(head, (test_x,)))
+
+
+def standardize_pair(theta: torch.Tensor, phi: torch.Tensor, test_theta: torch.Tensor,
+                     test_phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """z-score each encoder's ``(N, T', D)`` per-frame features with its training features' per-channel
+    mean and std: ``(theta, phi, test_theta, test_phi)`` standardised."""
+    stats = [(x.mean((0, 1)), x.std((0, 1)).clamp_min(1e-8)) for x in (theta, phi)]
+    (tm, ts), (pm, ps) = stats
+    return (theta - tm) / ts, (phi - pm) / ps, (test_theta - tm) / ts, (test_phi - pm) / ps
 
 
 def train_alignment(
@@ -156,9 +185,8 @@ def train_alignment(
         raise ValueError(f"expected two (N, T', D) feature tensors and N labels, got {tuple(theta.shape)}, "
                          f"{tuple(phi.shape)} and {len(labels)} labels")  # fmt: skip
     if standardize:
-        stats = [(x.mean((0, 1)), x.std((0, 1)).clamp_min(1e-8)) for x in (theta, phi)]
-        theta, phi = ((x - m) / s for x, (m, s) in zip((theta, phi), stats))
-        test = tuple((x - m) / s for x, (m, s) in zip(test[:2], stats)) + (test[2],)
+        theta, phi, *test_pair = standardize_pair(theta, phi, test[0], test[1])
+        test = (*test_pair, test[2])
     torch.manual_seed(seed)
     module = FeatureAlignment(theta.shape[2], num_classes, num_heads=num_heads)
     module = fit_classifier(module, (theta, phi), labels, protocol, protocol.epochs if epochs is None else epochs,

@@ -187,6 +187,8 @@ def resolve_config(
         if name not in entry.presets:
             raise KeyError(f"unknown preset {name!r} for {method}; presets: {', '.join(entry.presets)}")
         cfg = entry.presets[name]()
+        if hasattr(getattr(cfg, "run", None), "preset"):
+            cfg.run.preset = name
     if variant is not None:
         if variant not in entry.variants:
             have = ", ".join(entry.variants) or "none"

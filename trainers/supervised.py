@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -20,6 +21,8 @@ from actionkit import open_store
 from actionkit.data import SkeletonDataset
 from actionkit.data import transforms as T
 from actionkit.models import LinearHead, build_backbone
+from actionkit.results.metrics import mean_class_accuracy, topk_accuracy
+from actionkit.results.scores import scores_of_dataset
 from actionkit.sources.registry import default_store
 from actionkit.trainers.config import DataConfig, OptimConfig, RunConfig, from_dict
 from actionkit.trainers.method import EncoderRecipe, Method
@@ -185,16 +188,28 @@ class Supervised(Method):
         return {"loss": loss, "acc": acc}
 
     @torch.no_grad()
-    def evaluate(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, float]:
-        correct1 = correct5 = total = 0
+    def evaluate(self, loader: Iterable[dict[str, Any]], device: torch.device) -> dict[str, Any]:
+        """Top-1, top-5 and mean-class accuracy of the test set, and its per-sample ``scores``.
+
+        ``scores`` (:class:`actionkit.results.Scores` of the logits, named by sample) is
+        there when the loader has a ``dataset`` whose batches carry ``index``.
+        """
+        logits, labels, items = [], [], []
         for batch in loader:
-            x, y = batch[self.input_key].to(device), batch["label"].to(device)
-            logits = self.logits(x).float()
-            top = logits.topk(min(5, logits.shape[1]), dim=1).indices
-            correct1 += int((top[:, 0] == y).sum())
-            correct5 += int((top == y[:, None]).any(1).sum())
-            total += len(y)
-        return {"top1": correct1 / max(total, 1), "top5": correct5 / max(total, 1)}
+            x = batch[self.input_key].to(device)
+            logits.append(self.logits(x).float().cpu())
+            labels.append(batch["label"].cpu())
+            if "index" in batch:
+                items.append(torch.as_tensor(batch["index"]).cpu())
+        out = torch.cat(logits).numpy() if logits else np.zeros((0, self.head.fc.out_features), np.float32)
+        y = torch.cat(labels).numpy() if labels else np.zeros(0, np.int64)
+        predicted = out.argmax(1) if len(out) else np.zeros(0, np.int64)
+        result: dict[str, Any] = {"top1": topk_accuracy(out, y, 1), "top5": topk_accuracy(out, y, 5),
+                                  "mean_class": mean_class_accuracy(predicted, y, out.shape[1])}
+        dataset = getattr(loader, "dataset", None)
+        if dataset is not None and len(items) == len(logits):
+            result["scores"] = scores_of_dataset(dataset, torch.cat(items).numpy() if items else np.zeros(0), y, out)
+        return result
 
 
 def build(cfg: SupervisedConfig) -> tuple[Supervised, SkeletonDataset, SkeletonDataset]:

@@ -15,9 +15,12 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import torch
 
-__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities"]
+from actionkit.results.scores import Scores, scores_of_dataset
+
+__all__ = ["average_views", "ensemble_accuracies", "collect_probabilities", "video_scores"]
 
 
 def average_views(logits_fn: Callable[[torch.Tensor], torch.Tensor], views: torch.Tensor,
@@ -94,3 +97,16 @@ def ensemble_accuracies(probs: dict[str, torch.Tensor], labels: torch.Tensor) ->
     out["acc_sum"] = (sum(probs.values()).argmax(dim=1) == labels).float().mean().item()
     out["acc_oracle"] = torch.stack(list(correct.values())).any(dim=0).float().mean().item()
     return out
+
+
+def video_scores(loader: Any, probs: dict[str, torch.Tensor], labels: torch.Tensor) -> Scores | None:
+    """Per-sample scores of a video test: the mean of the networks' view-averaged probabilities.
+
+    The loader must read its dataset in order (no shuffling; the test loaders do), so that
+    row ``i`` is the dataset's ``i``-th video. None without a dataset or probabilities.
+    """
+    dataset = getattr(loader, "dataset", None)
+    if dataset is None or not probs or not hasattr(dataset, "indices"):
+        return None
+    mean = (sum(probs.values()) / len(probs)).numpy()
+    return scores_of_dataset(dataset, np.asarray(dataset.indices)[: len(mean)], labels.numpy(), mean, "probabilities")

@@ -15,10 +15,10 @@ Cutout then blanks one square of side ``cutout`` x the shorter side at a random 
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from actionkit.data.video_transforms import Clip
+from actionkit.extras import require
 
 OPS = ("identity", "autocontrast", "equalize", "rotate", "solarize", "color", "posterize", "contrast",
        "brightness", "sharpness", "shear_x", "shear_y", "translate_x", "translate_y")
@@ -26,6 +26,7 @@ OPS = ("identity", "autocontrast", "equalize", "rotate", "solarize", "color", "p
 
 def _affine(frames: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     h, w = frames.shape[1:3]
+    cv2 = require("cv2", "video")
     return np.stack([cv2.warpAffine(f, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(128, 128, 128))
                      for f in frames])
 
@@ -54,7 +55,7 @@ def apply_op(frames: np.ndarray, op: str, m: float, sign: float) -> np.ndarray:
             out[..., c] = lut[frames[..., c]]
         return out
     if op == "rotate":
-        return _affine(frames, cv2.getRotationMatrix2D((w / 2, h / 2), 3.0 * m * sign, 1.0))
+        return _affine(frames, require("cv2", "video").getRotationMatrix2D((w / 2, h / 2), 3.0 * m * sign, 1.0))
     if op == "solarize":
         threshold = 256 - 25.6 * m
         return np.where(frames >= threshold, 255 - frames, frames).astype(np.uint8)
@@ -70,6 +71,7 @@ def apply_op(frames: np.ndarray, op: str, m: float, sign: float) -> np.ndarray:
         return _blend(frames, np.float32(0), 1 + f)
     if op == "sharpness":
         kernel = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13
+        cv2 = require("cv2", "video")
         smooth = np.stack([cv2.filter2D(x, -1, kernel) for x in frames]).astype(np.float32)
         return _blend(frames, smooth, 1 + f)
     if op in ("shear_x", "shear_y"):

@@ -30,12 +30,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from actionkit.data.frame_reader import decode_frames
 from actionkit.data.multilabel import is_multilabel, multi_hot
 from actionkit.data.video_transforms import Clip, to_tensor_layout
 from actionkit.extras import require
 from actionkit.store.reader import Store, open_store
-from actionkit.video.rgbdiff import RGBDifference, decode_rgbdiff
 
 
 class VideoClipDataset(Dataset):
@@ -128,6 +126,8 @@ class VideoClipDataset(Dataset):
         """Frames of one stream, each distinct frame decoded once; a stored video file decodes only those."""
         unique, inverse = np.unique(frames, return_inverse=True)
         if self.store.attrs["streams"].get(stream, {}).get("per_sample"):
+            from actionkit.data.frame_reader import decode_frames  # PyAV: the video extra, only for video stores
+
             ((data,),) = self.store.encoded(index, stream)
             images = decode_frames(data, unique, what=f"{self.path} sample {index} {stream}")
         else:
@@ -211,6 +211,8 @@ class VideoClipDataset(Dataset):
             if self.sources["rgbdiff"]:  # stored: diff_frames - 1 uint8 levels per position
                 diff = stack_stored_rgbdiff(levels, self.diff_frames)
             else:  # raw RGB groups of diff_frames consecutive frames, cropped and flipped like the rest
+                from actionkit.video.rgbdiff import RGBDifference  # OpenCV: the video extra
+
                 stacked = RGBDifference(self.diff_frames)(levels)  # [K, (G-1) * 3, H, W], diff-major RGB
                 diff = stacked.transpose(1, 0, 2, 3)
         out = to_tensor_layout(clip, self.stats)
@@ -261,6 +263,8 @@ def stack_stored_rgbdiff(levels: np.ndarray, diff_frames: int) -> np.ndarray:
     per = diff_frames - 1
     if levels.ndim != 4 or len(levels) % per:
         raise ValueError(f"expected [K * {per}, H, W, 3] RGB-difference levels, got {levels.shape}")
+    from actionkit.video.rgbdiff import decode_rgbdiff  # OpenCV: the video extra
+
     k, (h, w) = len(levels) // per, levels.shape[1:3]
     diff = decode_rgbdiff(levels).astype(np.float32) / 255.0
     grouped = diff.reshape(k, per, h, w, 3).transpose(1, 4, 0, 2, 3)  # [per, 3, K, H, W]

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
+
+from actionkit.extras import require
 
 Clip = dict[str, np.ndarray]
 
@@ -41,6 +42,8 @@ def crop(clip: Clip, y: int, x: int, h: int, w: int) -> Clip:
 
 def resize(clip: Clip, height: int, width: int) -> Clip:
     """Every frame to ``width x height``: area for shrinking, linear for enlarging, nearest for depth."""
+    cv2 = require("cv2", "video")  # imported here: skeleton training needs no OpenCV
+
     def one(mod: str):
         def fn(frame):
             if mod == "depth":

@@ -296,12 +296,31 @@ def set_opencv_threads(n: int) -> None:
     cv2.setNumThreads(int(n))
 
 
-def flow_to_colour(flow: np.ndarray, bound: float = 20.0) -> np.ndarray:
-    """Flow as a picture for people: the usual colour wheel, hue for direction, saturation for speed.
+def _colour_wheel() -> np.ndarray:
+    """The Middlebury colour wheel (Baker et al., "A Database and Evaluation Methodology for
+    Optical Flow", IJCV 2011): 55 hues, float ``(55, 3)`` RGB in [0, 255], in the order red,
+    yellow, green, cyan, blue, magenta, with segment lengths 15, 6, 4, 11, 13, 6 (more
+    hues where the eye tells them apart)."""
+    segments = ((15, (255, 0, 0), (255, 255, 0)), (6, (255, 255, 0), (0, 255, 0)),
+                (4, (0, 255, 0), (0, 255, 255)), (11, (0, 255, 255), (0, 0, 255)),
+                (13, (0, 0, 255), (255, 0, 255)), (6, (255, 0, 255), (255, 0, 0)))  # fmt: skip
+    rows = []
+    for n, start, stop in segments:
+        t = np.floor(255 * np.arange(n) / n)[:, None] / 255
+        rows.append(np.asarray(start, float) + t * (np.asarray(stop, float) - np.asarray(start, float)))
+    return np.concatenate(rows)
 
-    Hue follows the direction in image coordinates (y down): right red, down
-    yellow-green, left cyan, up violet. Saturation grows linearly with the magnitude up
-    to ``bound`` pixels (full colour at and beyond it); no motion is white.
+
+COLOUR_WHEEL = _colour_wheel()
+
+
+def flow_to_colour(flow: np.ndarray, bound: float = 20.0) -> np.ndarray:
+    """Flow as a picture for people, in the Middlebury colour-wheel coding.
+
+    Hue follows the direction (image coordinates, y down) around Baker et al.'s wheel:
+    right red, down yellow, left cyan-blue, up blue-violet; saturation grows linearly with
+    the magnitude up to ``bound`` pixels (full colour at and beyond it, darkened a little
+    beyond, as in the reference code); no motion is white.
 
     Args:
         flow: float ``[H, W, 2]`` in pixels, or uint8 ``[H, W, 2]`` quantised levels
@@ -318,17 +337,23 @@ def flow_to_colour(flow: np.ndarray, bound: float = 20.0) -> np.ndarray:
         raise ValueError(f"expected flow [H, W, 2], got shape {flow.shape}")
     if flow.dtype == np.uint8:
         flow = dequantize_flow(flow, bound)
-    dx = np.ascontiguousarray(flow[..., 0], dtype=np.float32)
-    dy = np.ascontiguousarray(flow[..., 1], dtype=np.float32)
-    magnitude, angle = cv2.cartToPolar(dx, dy, angleInDegrees=True)
-    hsv = np.empty((*flow.shape[:2], 3), dtype=np.uint8)
-    hsv[..., 0] = np.rint(angle / 2).astype(np.int32) % 180  # 8-bit hue in OpenCV runs 0..179
-    hsv[..., 1] = np.rint(np.clip(magnitude / bound, 0, 1) * 255).astype(np.uint8)
-    hsv[..., 2] = 255
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    u = flow[..., 0].astype(np.float64) / bound
+    v = flow[..., 1].astype(np.float64) / bound
+    radius = np.hypot(u, v)
+    n = len(COLOUR_WHEEL)
+    position = (np.arctan2(-v, -u) / np.pi + 1) / 2 * (n - 1)  # 0 .. n-1 around the wheel
+    k0 = np.floor(position).astype(np.int64)
+    k1 = (k0 + 1) % n
+    f = (position - k0)[..., None]
+    colour = ((1 - f) * COLOUR_WHEEL[k0] + f * COLOUR_WHEEL[k1]) / 255
+    small = (radius <= 1)[..., None]
+    r = radius[..., None]
+    colour = np.where(small, 1 - r * (1 - colour), colour * 0.75)
+    return np.rint(colour * 255).clip(0, 255).astype(np.uint8)
 
 
 __all__ = [
+    "COLOUR_WHEEL",
     "FLOW_DEVICES",
     "FLOW_ESTIMATORS",
     "FlowStream",

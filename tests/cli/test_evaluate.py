@@ -67,9 +67,12 @@ def test_eval_from_another_folder_and_with_store_override(run, tmp_path, monkeyp
     assert again["top1"] == first["top1"]
 
 
-def test_test_protocol_needs_a_video_run(run):
+def test_test_protocol_on_a_supervised_run_tests_its_classifier(run):
     result = runner.invoke(app, ["eval", "test", str(run)])
-    assert result.exit_code == 1 and "no video test protocol" in result.output
+    assert result.exit_code == 0, result.output
+    assert (run / "results" / "test.json").is_file() and (run / "results" / "test.scores.npz").is_file()
+    result = runner.invoke(app, ["eval", "test", str(run), "--modalities", "rgb"])
+    assert result.exit_code == 1 and "no video modalities" in result.output
 
 
 # ----------------------------------------------------------------------------- results against the protocols

@@ -11,6 +11,7 @@ from videotiny import tiny_config
 
 from actionkit.data import collate
 from actionkit.losses.mcl import mcl_loss
+from actionkit.results import load_scores
 from actionkit.trainers import dmcl, engine
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
@@ -50,6 +51,11 @@ def test_eval_test_with_missing_modalities(video_store, tmp_path):
     assert path.name == "test-rgb.json"
     assert rgb["acc_rgb"] == full["acc_rgb"]  # the same clips, the same network
     assert rgb["acc_sum"] == rgb["acc_rgb"] and "acc_depth" not in rgb
+    # per-sample scores beside the results: the mean of the networks' probabilities, whose argmax is Sigma's
+    scores = load_scores(path.with_name("test-rgb.scores.npz"))
+    assert scores.kind == "probabilities" and len(scores) == 4
+    assert float((scores.scores.argmax(1) == scores.labels).mean()) == pytest.approx(rgb["acc_sum"])
+    assert full["mean_class"] >= 0.0 and (tmp_path / "run" / "results" / "test.scores.npz").is_file()
     pair, _ = run_test_protocol(tmp_path / "run", CPU, ("rgb", "flow"), workers=0)
     assert pair["acc_sum"] == full["acc_rgb+flow"]
     with pytest.raises(ValueError, match="it has no rgbdiff network"):

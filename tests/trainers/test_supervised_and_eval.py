@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from actionkit.results import load_scores
 from actionkit.trainers import supervised
 from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
@@ -16,9 +17,10 @@ from actionkit.trainers.evaluation import (
     EvalOptions,
     balanced_subset,
     knn_accuracy,
-    linear_probe,
     run_protocol,
+    run_test_protocol,
 )
+from actionkit.trainers.probe import linear_probe
 from actionkit.trainers.registry import resolve_config, train
 from actionkit.trainers.supervised import build
 
@@ -61,6 +63,24 @@ def test_supervised_run_writes_its_folder(run_dir):
         assert (run_dir / name).exists(), name
     cfg = json.loads((run_dir / "config.json").read_text())
     assert cfg["model"]["backbone"] == "stgcn5" and cfg["data"]["frames"] == 16
+    assert cfg["run"]["preset"] == "demo"
+
+
+def test_end_of_training_test_writes_scores_and_eval_test_repeats_it(run_dir):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    with np.load(run_dir / "scores.npz", allow_pickle=False) as f:
+        names, labels, scores, classes = f["names"], f["labels"], f["scores"], f["classes"].tolist()
+        assert scores.dtype == np.float32 and scores.shape == (len(names), len(classes))
+    assert len(set(names.tolist())) == len(names) and all(n.startswith("S") for n in names)  # NTU sample names
+    top1 = float((scores.argmax(1) == labels).mean())
+    assert summary["top1"] == pytest.approx(top1)
+    assert 0.0 <= summary["mean_class"] <= 1.0 and set(summary["per_class"]) <= set(classes)
+    # eval test: the run's own classifier on its test part, in the same sample order
+    results, path = run_test_protocol(run_dir, CPU)
+    assert path == run_dir / "results" / "test.json" and results["top1"] == pytest.approx(top1)
+    again = load_scores(run_dir / "results" / "test.scores.npz")
+    assert again.names.tolist() == names.tolist()
+    np.testing.assert_allclose(again.scores, scores, atol=1e-4)
 
 
 def test_existing_run_folder_is_not_overwritten(store, run_dir):
@@ -124,6 +144,10 @@ def test_feature_protocols_end_to_end(run_dir, protocol):
     else:
         probe = linear_probe(tx, ty, vx, vy, num_classes=60, epochs=3, milestones=(50, 70))
         assert results["top1"] == pytest.approx(probe["top1"], abs=1e-6)
+    scores = load_scores(run_dir / "results" / f"{protocol}.scores.npz")
+    assert scores.kind == ("similarities" if protocol == "knn" else "logits")
+    assert float((scores.scores.argmax(1) == scores.labels).mean()) == pytest.approx(results["top1"])
+    assert 0.0 <= results["mean_class"] <= 1.0 and "per_class" in json.loads(path.read_text())
     random, rpath = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3, random_init=True))
     assert rpath.name == f"{protocol}-random-init.json" and random["encoder"] == "random initialisation"
     if protocol == "linear":
@@ -134,6 +158,10 @@ def test_feature_protocols_end_to_end(run_dir, protocol):
 def test_finetune_and_semi_end_to_end(run_dir):
     results, _ = run_protocol("semi", run_dir, CPU, EvalOptions(epochs=1, fraction=0.5, repeats=2))
     assert len(results["top1"]) == 2 and results["top1_std"] >= 0
+    assert len(results["mean_class"]) == 2
+    for r in range(2):
+        s = load_scores(run_dir / "results" / f"semi-r{r}.scores.npz")
+        assert float((s.scores.argmax(1) == s.labels).mean()) == pytest.approx(results["top1"][r])
     with pytest.raises(ValueError, match="--target"):
         run_protocol("transfer", run_dir, CPU, EvalOptions(epochs=1))
     with pytest.raises(KeyError, match="protocols: linear"):

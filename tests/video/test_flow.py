@@ -10,6 +10,7 @@ import pytest
 from realdata import real_path
 
 from actionkit.video.flow import (
+    COLOUR_WHEEL,
     FLOW_ESTIMATORS,
     TVL1,
     FlowEstimator,
@@ -145,16 +146,20 @@ def test_registry_builds_and_fails_loudly():
 def test_flow_colour_wheel():
     flow = np.zeros((2, 3, 2), np.float32)
     flow[0, 1] = (20, 0)   # right, full speed
-    flow[0, 2] = (0, -40)  # up, beyond the bound
+    flow[0, 2] = (0, -40)  # up, beyond the bound (darkened by 0.75)
     flow[1, 0] = (-5, 0)   # left, a quarter
+    flow[1, 1] = (0, 20)   # down, full speed
     colour = flow_to_colour(flow)
     assert colour.shape == (2, 3, 3) and colour.dtype == np.uint8
+    assert len(COLOUR_WHEEL) == 55
     assert colour[0, 0].tolist() == [255, 255, 255]  # no motion: white
-    assert colour[0, 1].tolist() == [255, 0, 0]      # right: red
-    r, g, b = colour[0, 2].tolist()
-    assert r > 100 and g == 0 and b == 255           # up: violet
-    r, g, b = colour[1, 0].tolist()
-    assert r < g == b == 255                         # left: pale cyan
+    assert colour[0, 1].tolist() == [255, 0, 0]      # right: red, the start of the wheel
+    # up: position 40.5 of 55, between blue and magenta: (255 * 4.5 / 13 ~ 88, 0, 255) x 0.75
+    assert colour[0, 2].tolist() == [66, 0, 191]
+    # left: position 27, cyan to blue: (0, 255 - floor(255 * 2 / 11) = 209, 255), a quarter saturated
+    assert np.abs(colour[1, 0].astype(int) - [191, 243.5, 255]).max() <= 0.5
+    r, g, b = colour[1, 1].tolist()                  # down: yellow, with a trace of green
+    assert r == 255 and 220 < g < 240 and b == 0
     np.testing.assert_array_equal(flow_to_colour(quantize_flow(flow)), flow_to_colour(
         dequantize_flow(quantize_flow(flow))))
     with pytest.raises(ValueError, match=r"\[H, W, 2\]"):
