@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "actionkit.models": 5,
     "actionkit.losses": 5,
     "actionkit.export": 5,  # stores -> other projects' files
+    "actionkit.results": 5,  # per-sample scores files, metrics, fusion, figures, skeleton drawings
     # 6 what runs them
     "actionkit.demo": 6,
     "actionkit.importers": 6,  # other projects' files -> stores (through prepare)

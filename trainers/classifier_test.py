@@ -19,8 +19,8 @@ from actionkit.trainers.distributed import Context
 
 
 def run_classifier_test(ckpt_path: Path, ckpt: dict[str, Any], entry: Any, ctx: Context,
-                        batch_size: int | None = None, store: Path | None = None) -> tuple[dict[str, Any], Path]:
-    """Test a run's own classifier on its test part; write ``RUN/results/test.json`` and its scores.
+                        batch_size: int | None = None, store: Path | None = None) -> dict[str, Any]:
+    """Test a run's own classifier on its test part (the caller writes ``RUN/results/test.json`` and its scores).
 
     Args:
         ckpt_path: The checkpoint (``RUN/checkpoints/last.pt``).
@@ -34,8 +34,6 @@ def run_classifier_test(ckpt_path: Path, ckpt: dict[str, Any], entry: Any, ctx: 
         ValueError: the method's evaluation gives no per-sample scores (it has no classifier
             of its own: evaluate its encoder with linear, knn or finetune).
     """
-    from actionkit.trainers.evaluation import write_results
-
     cfg = from_dict(entry.config, ckpt["config"])
     if store is not None:
         cfg.data.store = str(Path(store).expanduser().resolve())
@@ -49,4 +47,4 @@ def run_classifier_test(ckpt_path: Path, ckpt: dict[str, Any], entry: Any, ctx: 
         raise ValueError(f"{ckpt_path}: method {ckpt['method']} has no classifier of its own to test; "
                          f"evaluate its encoder with linear, knn or finetune")  # fmt: skip
     results.update({"checkpoint": str(ckpt_path), "epoch": ckpt["state"]["epoch"], "test": len(test_set)})
-    return results, write_results(ckpt_path.parent.parent, "test", results)
+    return results

@@ -453,7 +453,8 @@ def run_test_protocol(run: Path, ctx: Context, modalities: tuple[str, ...] | Non
             raise ValueError(f"{run}: a {ckpt['method']} run has one network and no video modalities; "
                              f"leave out --modalities")
 
-        return run_classifier_test(ckpt_path, ckpt, entry, ctx, batch_size, store)
+        results = run_classifier_test(ckpt_path, ckpt, entry, ctx, batch_size, store)
+        return results, write_results(ckpt_path.parent.parent, "test", results)
     cfg = from_dict(entry.config, ckpt["config"])
     if store is not None:
         cfg.data.store = str(Path(store).expanduser().resolve())
