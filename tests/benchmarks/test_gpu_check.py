@@ -18,6 +18,11 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_quick_check_runs_every_section_on_cpu():
+    """The suite's slowest test (about 34 s on 2 idle cores): five benchmark processes, each starting torch.
+
+    Kept whole because it is the only check, on machines without a GPU (CI), that the script a
+    GPU session runs in one call still runs every section; a break found on the GPU costs device time.
+    """
     real_path("videos", "demo.mp4")  # the flow section reads the genuine clips
     done = run("--device", "cpu", "--quick")
     out = done.stdout
