@@ -48,9 +48,7 @@ def image_decoder(codec: str) -> ImageDecoder:
     Raises:
         KeyError: an unknown codec (the message lists the known ones).
     """
-    if codec not in IMAGE_DECODERS:
-        raise KeyError(f"unknown image codec {codec!r}; known: {', '.join(IMAGE_DECODERS)}")
-    return IMAGE_DECODERS[codec]
+    return _lookup(IMAGE_DECODERS, "image", codec)
 
 
 def video_decoder(codec: str) -> VideoDecoder:
@@ -59,6 +57,10 @@ def video_decoder(codec: str) -> VideoDecoder:
     Raises:
         KeyError: an unknown codec (the message lists the known ones).
     """
-    if codec not in VIDEO_DECODERS:
-        raise KeyError(f"unknown video codec {codec!r}; known: {', '.join(VIDEO_DECODERS)}")
-    return VIDEO_DECODERS[codec]
+    return _lookup(VIDEO_DECODERS, "video", codec)
+
+
+def _lookup(table: dict, kind: str, codec: str):
+    if codec not in table:
+        raise KeyError(f"unknown {kind} codec {codec!r}; known: {', '.join(table)}")
+    return table[codec]

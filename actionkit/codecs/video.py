@@ -120,18 +120,30 @@ def _ffmpeg_log() -> Iterator[list]:
         av.logging.set_level(level)
 
 
+def _open_pyav(stack: contextlib.ExitStack, path, check_damage: bool):
+    """``(container, first video stream, FFmpeg log lines)`` of a video opened with PyAV inside ``stack``.
+
+    The log lines are collected only with ``check_damage`` (an empty list otherwise).
+
+    Raises:
+        VideoError: the file cannot be opened or has no video stream.
+    """
+    av = require("av", "video")
+    logs = stack.enter_context(_ffmpeg_log()) if check_damage else []
+    try:
+        container = stack.enter_context(av.open(path))
+    except Exception as exc:
+        raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
+    if not container.streams.video:
+        raise VideoError(f"{path}: no video stream")
+    return container, container.streams.video[0], logs
+
+
 def _pyav_frames(path, check_damage: bool = False) -> Iterator[np.ndarray]:
     av = require("av", "video")
 
     with contextlib.ExitStack() as stack:
-        logs = stack.enter_context(_ffmpeg_log()) if check_damage else []
-        try:
-            container = stack.enter_context(av.open(path))
-        except Exception as exc:
-            raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
-        if not container.streams.video:
-            raise VideoError(f"{path}: no video stream")
-        stream = container.streams.video[0]
+        container, stream, logs = _open_pyav(stack, path, check_damage)
         count = 0
         try:
             for frame in container.decode(stream):
@@ -153,14 +165,7 @@ def _pyav_info(path, check_damage: bool = False) -> VideoInfo:
     av = require("av", "video")
 
     with contextlib.ExitStack() as stack:
-        logs = stack.enter_context(_ffmpeg_log()) if check_damage else []
-        try:
-            container = stack.enter_context(av.open(path))
-        except Exception as exc:
-            raise VideoError(f"{path}: cannot open it ({type(exc).__name__}: {exc})") from None
-        if not container.streams.video:
-            raise VideoError(f"{path}: no video stream")
-        stream = container.streams.video[0]
+        container, stream, logs = _open_pyav(stack, path, check_damage)
         fps = float(stream.average_rate) if stream.average_rate else 0.0
         frames = 0
         try:
