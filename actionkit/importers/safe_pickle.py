@@ -63,6 +63,17 @@ def safe_loads(data: bytes):
 
 
 def safe_load(path: Path):
-    """Unpickle the file at ``path`` admitting only :data:`ALLOWED` globals (see :func:`safe_loads`)."""
+    """Unpickle the file at ``path`` admitting only :data:`ALLOWED` globals (see :func:`safe_loads`).
+
+    Raises:
+        UnsafePickleError: the pickle names anything else.
+        ValueError: the file is not a readable pickle (damaged, truncated, or another format).
+    """
     with open(path, "rb") as fh:
-        return _RestrictedUnpickler(fh, encoding="latin1").load()
+        try:
+            return _RestrictedUnpickler(fh, encoding="latin1").load()
+        except UnsafePickleError:
+            raise
+        except Exception as exc:  # a damaged pickle fails in whichever opcode it breaks: any error type
+            raise ValueError(f"{path}: not a readable pickle file ({type(exc).__name__}: {exc}); "
+                             f"give the annotation .pkl as PYSKL or MMAction2 wrote it") from None

@@ -45,3 +45,12 @@ def test_code_is_refused_and_not_run(tmp_path):
         safe_loads(pickle.dumps([Custom()]))
     with pytest.raises(UnsafePickleError, match="subprocess.check_output"):
         safe_loads(b"csubprocess\ncheck_output\n(S'ls'\ntR.")
+
+
+@pytest.mark.parametrize("content", [b"garbage\n", b"", pickle.dumps({"annotations": [1, 2]})[:-7]],
+                         ids=["text", "empty", "truncated"])
+def test_a_file_that_is_not_a_pickle_is_named_as_such(tmp_path, content):
+    path = tmp_path / "bad.pkl"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"bad\.pkl: not a readable pickle file \(\w+"):
+        safe_load(path)
