@@ -2,10 +2,11 @@
 
 Every test trains through the registry (``train(method, cfg)``, the path ``actionkit
 train`` takes) on a generated store and compares with the same pipeline on a control:
-labels shuffled on the training side (supervised objectives) or the learning rate set to
-0 (the same forward passes, batch-norm statistics included, with weights that stay at
-their initialisation). The margins were checked against deliberately broken losses
-(zeroed, sign-flipped): each fails its test.
+labels shuffled on the training side (supervised objectives); the run's own
+initialisation measured in train mode, batch statistics included (self-supervised
+objectives: what a zeroed loss leaves); for CMD, the same run without its
+cross-modal term. The margins were checked against deliberately broken losses (zeroed,
+sign-flipped; for CMD its distillation term alone sign-flipped): each fails its test.
 """
 
 from __future__ import annotations
