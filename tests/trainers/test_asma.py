@@ -153,6 +153,23 @@ def test_bad_configs_say_what_to_do(store):
         ASMa(lambda: None, ASMaModelConfig(lambd=-1.0))
 
 
+def assert_aligned_top1_recomputed(run, results, epochs: int, random_init: bool = False, standardize: bool = False):
+    """``linear --align``'s top1 is the saved module's accuracy on per-frame features extracted by hand (one sample
+    at a time), and that module is what the protocol's pure pieces train on those features."""
+    from actionkit.trainers.evaluation import load_encoder
+    from actionkit.trainers.probe import train_alignment
+
+    t_theta, t_phi, ty, v_theta, v_phi, vy = byhand.aligned_features(run, random_init, standardize)
+    module = byhand.saved_alignment(results["alignment"])
+    predicted = byhand.predictions(module, v_theta, v_phi)
+    assert results["top1"] == float((predicted == vy).float().mean()) and results["test"] == len(vy) == 8
+    again = train_alignment((t_theta, t_phi, ty), (v_theta, v_phi, vy), 60, load_encoder(run).recipe.linear,
+                            epochs=epochs, seed=0)[1]  # fmt: skip
+    with torch.no_grad():  # outputs, not weights: the key projection's bias has no gradient, Adam moves it on noise
+        torch.testing.assert_close(module(v_theta, v_phi), again(v_theta, v_phi), rtol=1e-4, atol=1e-4)
+    return predicted
+
+
 def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store, tmp_path):
     from actionkit.trainers.distributed import Context
     from actionkit.trainers.evaluation import EvalOptions, run_protocol
@@ -164,13 +181,17 @@ def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store,
     results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=2, align=True))
     assert path.name == "linear-aligned.json" and results["align"] is True
     assert (results["optimizer"], results["epochs"]) == ("adam", 2)
+    assert_aligned_top1_recomputed(run, results, epochs=2)
     after = load_checkpoint(run)["model"]
     assert all(torch.equal(before[k], after[k]) for k in before)  # the encoders stay frozen
-    _, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, random_init=True))
+    results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, random_init=True))
     assert path.name == "linear-aligned-random-init.json"
-    results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, standardize=True))
+    assert_aligned_top1_recomputed(run, results, epochs=1, random_init=True)
+    results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=80, align=True, standardize=True))
     assert path.name == "linear-aligned-standardized.json" and results["standardize"] is True
     assert results["alignment"].endswith("aligned-standardized.pt")
+    predicted = assert_aligned_top1_recomputed(run, results, epochs=80, standardize=True)
+    assert len(predicted.unique()) > 1  # not a constant prediction, whose accuracy any module would share
     with pytest.raises(ValueError, match="--align fuses both encoders: use it with linear"):
         run_protocol("knn", run, cpu, EvalOptions(align=True))
     with pytest.raises(ValueError, match="--align fuses both encoders: use it with linear"):
