@@ -108,7 +108,10 @@ def test_eval_knn_linear_and_finetune_on_either_encoder(store, tmp_path):
     results, _ = run_protocol("linear", run, cpu, EvalOptions(epochs=2))
     assert (results["optimizer"], results["lr"], results["epochs"]) == ("adam", 1e-3, 2)
     results, _ = run_protocol("finetune", run, cpu, EvalOptions(epochs=1, modality="phi"))
-    assert results["top1"] == byhand.finetune_summary(run, "phi")["top1"] and results["epochs"] == 1
+    # the fine-tuned f_phi + head of RUN/eval/finetune-phi, run on the test part by hand: its logits and top1
+    top1, scores = byhand.finetuned(run, modality="phi")
+    assert results["top1"] == top1 and results["epochs"] == 1 and results["test"] == 8
+    byhand.assert_same_scores(run / "results" / "finetune-phi.scores.npz", scores)
     enc = load_encoder(run)
     assert (enc.recipe.linear.epochs, enc.recipe.finetune.run.epochs, enc.recipe.finetune.optim.lr) == (150, 150, 5e-3)
     state = load_checkpoint(run)["model"]

@@ -347,8 +347,11 @@ def test_protocols_evaluate_each_modality_of_a_run(store, tmp_path):
     tx, ty, vx, vy = byhand.features(run, "joint")
     assert results["modality"] == "joint" and results["epochs"] == 2
     assert results["top1"] == pytest.approx(linear_probe(tx, ty, vx, vy, 60, epochs=2)["top1"])
-    results, _ = run_protocol("finetune", run, cpu, EvalOptions(epochs=1, modality="motion"))
-    assert results["top1"] == byhand.finetune_summary(run, "motion")["top1"] and results["epochs"] == 1
+    results, _ = run_protocol("finetune", run, cpu, EvalOptions(epochs=3, modality="motion"))
+    # the fine-tuned motion encoder + head of RUN/eval/finetune-motion, run on the test part by hand
+    top1, scores = byhand.finetuned(run, modality="motion")
+    assert results["top1"] == top1 and results["epochs"] == 3 and results["test"] == 8
+    byhand.assert_same_scores(run / "results" / "finetune-motion.scores.npz", scores)
     # the loaded encoder is the run's query encoder, and a random-init one differs from it
     enc = load_encoder(run, modality="bone")
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]

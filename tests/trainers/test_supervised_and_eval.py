@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import byhand
 import numpy as np
 import pytest
 import torch
@@ -156,12 +157,19 @@ def test_feature_protocols_end_to_end(run_dir, protocol):
 
 
 def test_finetune_and_semi_end_to_end(run_dir):
+    # each top1 and scores file: the finetuning's checkpoint (backbone + head) on the test part, run by hand
+    results, _ = run_protocol("finetune", run_dir, CPU, EvalOptions(epochs=1))
+    top1, scores = byhand.finetuned(run_dir)
+    assert results["top1"] == top1 and (results["epochs"], results["train"], results["test"]) == (1, 8, 8)
+    byhand.assert_same_scores(run_dir / "results" / "finetune.scores.npz", scores)
     results, _ = run_protocol("semi", run_dir, CPU, EvalOptions(epochs=1, fraction=0.5, repeats=2))
-    assert len(results["top1"]) == 2 and results["top1_std"] >= 0
-    assert len(results["mean_class"]) == 2
+    assert len(results["top1"]) == 2 and len(results["mean_class"]) == 2
+    assert results["top1_mean"] == pytest.approx(np.mean(results["top1"]))
+    assert results["top1_std"] == pytest.approx(np.std(results["top1"]))
     for r in range(2):
-        s = load_scores(run_dir / "results" / f"semi-r{r}.scores.npz")
-        assert float((s.scores.argmax(1) == s.labels).mean()) == pytest.approx(results["top1"][r])
+        top1, scores = byhand.finetuned(run_dir, run_dir / "eval" / f"semi-0.5-{r}")
+        assert results["top1"][r] == top1
+        byhand.assert_same_scores(run_dir / "results" / f"semi-r{r}.scores.npz", scores)
     with pytest.raises(ValueError, match="--target"):
         run_protocol("transfer", run_dir, CPU, EvalOptions(epochs=1))
     with pytest.raises(KeyError, match="protocols: linear"):

@@ -1,17 +1,20 @@
-"""Protocol results recomputed by hand from a run's checkpoint, for the trainers' evaluation tests.
+"""Protocol results recomputed by hand from a run's checkpoint, for the evaluation tests.
 
-A module of its own so that every method's tests check ``actionkit eval`` the same way.
+A module of its own so that every method's tests (and the command line's) check ``actionkit eval`` the same way.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from actionkit import open_store
 from actionkit.models import FeatureAlignment
+from actionkit.results import Scores, load_scores
+from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.evaluation import load_encoder
 from actionkit.trainers.method import finetuned_path
 
@@ -71,6 +74,40 @@ def predictions(module: torch.nn.Module, *inputs: torch.Tensor) -> torch.Tensor:
         return torch.cat([module(*(x[i:i + 1] for x in inputs)).argmax(1) for i in range(len(inputs[0]))])
 
 
-def finetune_summary(run: Path, modality: str | None = None) -> dict:
-    """The summary the finetune protocol's own training run wrote."""
-    return json.loads((finetuned_path(Path(run), modality) / "summary.json").read_text())
+def finetuned(run: Path, folder: Path | None = None, modality: str | None = None) -> tuple[float, Scores]:
+    """Top-1 and test logits of the encoder + head a finetuning protocol left in ``folder``, one sample at a time.
+
+    The weights are the finetuning's last checkpoint (the ``Supervised`` method's ``backbone.*``
+    and ``head.fc.*``); the samples are the test part of the store and split its config
+    recorded (the target store of ``transfer``), fed with the run's test transform.
+
+    Args:
+        run: The pre-training run (its recipe: backbone, stream, normalisation, transform).
+        folder: The finetuning's folder (default: ``eval finetune``'s, ``RUN/eval/finetune[-M]``).
+        modality: Which of the run's encoders was fine-tuned.
+
+    Returns:
+        The top-1 and ``Scores`` (logits ``(N_test, classes)``, labels and names in test-part order).
+    """
+    folder = Path(folder or finetuned_path(Path(run), modality))
+    ckpt = load_checkpoint(folder)
+    data, recipe = ckpt["config"]["data"], load_encoder(run, modality=modality).recipe
+    store = open_store(data["store"])
+    state = ckpt["model"]
+    tuned = {recipe.state_prefix + k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    encoder = recipe.build_encoder(store, tuned, str(folder)).eval()
+    dataset = recipe.dataset(Path(data["store"]), data["protocol"], data["test_part"], train=False)
+    with torch.no_grad():
+        logits = torch.cat([F.linear(encoder(dataset[i][recipe.input_key][None]), state["head.fc.weight"],
+                                     state["head.fc.bias"]) for i in range(len(dataset))])  # fmt: skip
+    labels = torch.tensor([int(dataset[i]["label"]) for i in range(len(dataset))])
+    names = np.asarray(store.samples["name"])[np.asarray(dataset.sample_ids)]
+    top1 = float((logits.argmax(1) == labels).float().mean())
+    return top1, Scores(names, labels.numpy(), logits.numpy(), tuple(store.classes))
+
+
+def assert_same_scores(path: Path, expected: Scores, atol: float = 1e-5) -> None:
+    """The scores file at ``path`` holds ``expected``'s samples, labels and scores (batched vs one by one: ``atol``)."""
+    saved = load_scores(path)
+    assert saved.names.tolist() == expected.names.tolist() and saved.labels.tolist() == expected.labels.tolist()
+    np.testing.assert_allclose(saved.scores, expected.scores, rtol=1e-5, atol=atol)
