@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import byhand
 import pytest
 import torch
 from clirun import tiny_store
@@ -15,6 +16,7 @@ from actionkit.cli.main import app
 from actionkit.prepare import prepare
 from actionkit.sources.ntu import NTUSource
 from actionkit.synthetic import generate_ntu_dataset
+from actionkit.trainers.checkpoint import load_checkpoint
 from actionkit.trainers.distributed import Context
 from actionkit.trainers.evaluation import evaluate_features, load_encoder
 
@@ -91,17 +93,35 @@ def test_eval_feature_protocols_on_a_cli_run(cli_run, protocol):
     assert written["top1"] == pytest.approx(direct["top1"]) and written["train"] == written["test"] == 8
 
 
-def test_eval_transfer_finetunes_on_the_target_store(cli_run, tmp_path):
+def test_eval_transfer_finetunes_on_the_target_store(cli_run, tmp_path, monkeypatch):
+    from actionkit.trainers import evaluation
+
     run, _ = cli_run
     target = tiny_store(tmp_path / "target.zarr", [8, 9], seed=2)  # other classes, other samples
+    forward, first = evaluation.Supervised.forward, {}
+
+    def spy(self, batch):  # the weights the first training step starts from
+        first.setdefault("backbone", {k: v.clone() for k, v in self.backbone.state_dict().items()})
+        return forward(self, batch)
+
+    monkeypatch.setattr(evaluation.Supervised, "forward", spy)
     result = runner.invoke(app, ["eval", "transfer", str(run), "--target", str(target), "--epochs", "1"])
     assert result.exit_code == 0, result.output
+    # fine-tuning starts from the run's encoder (a random-init one would differ), then moves away from it
+    trained = {k[len("backbone."):]: v for k, v in load_checkpoint(run)["model"].items() if k.startswith("backbone.")}
+    assert first["backbone"].keys() == trained.keys()
+    assert all(torch.equal(first["backbone"][k], v) for k, v in trained.items())
+    fresh = load_encoder(run, random_init=True).encoder.state_dict()
+    assert any(not torch.equal(fresh[k], v) for k, v in trained.items())
     results = json.loads((run / "results" / "transfer.json").read_text())
     store = open_store(target)
     assert results["target"] == str(target) and results["epochs"] == 1
     assert (results["train"], results["test"]) == (len(store.split("xsub", "train")), len(store.split("xsub", "test")))
-    summary = json.loads((run / "eval" / "transfer" / "summary.json").read_text())
-    assert summary["top1"] == results["top1"] and summary["epochs"] == 1
+    # top1 and scores: the transfer's checkpoint (backbone + head) on the target's test part, run by hand
+    top1, scores = byhand.finetuned(run, run / "eval" / "transfer")
+    assert results["top1"] == top1 and len(scores.names) == results["test"]
+    assert set(scores.labels.tolist()) == {7, 8}  # the target's classes (NTU actions 8 and 9)
+    byhand.assert_same_scores(run / "results" / "transfer.scores.npz", scores)
     config = json.loads((run / "eval" / "transfer" / "config.json").read_text())
     assert config["data"]["store"] == str(target)
 
