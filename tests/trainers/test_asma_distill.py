@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from learning import one_thread, prepare_skeletons, skeleton_raw
 
 from actionkit.data import collate
 from actionkit.layouts import NTU25
@@ -60,18 +61,40 @@ def test_student_learns_from_the_frozen_aligned_teacher(teacher_run, tmp_path):
 
 
 
-def test_student_learns_the_teachers_decisions(teacher_run, tmp_path):
-    run_protocol("linear", teacher_run, Context(0, 1, 0, torch.device("cpu")), EvalOptions(epochs=2, align=True))
-    # The student learns the teacher's decisions: agreement on the test side, against the
-    # same run at learning rate 0 (same passes and batch-norm statistics, weights at init).
-    # Measured: 1.0 learned, 0.0 at lr 0 (this tiny teacher is near-constant; its student
-    # starts on other classes of the 60-way head). A zeroed or sign-flipped loss gives 0.0.
+@pytest.fixture(scope="module")
+def separable_teacher(tmp_path_factory):
+    """An ASMa run on the 4 separable classes (24 train, 24 test) with an aligned classifier clearly above chance.
+
+    3 epochs of ASMa, then ``linear --align`` for 400 epochs (the paper's Adam lr 1e-3): the
+    tiny run of :func:`teacher_run` with its 2-epoch module is near-constant (its logits differ
+    by 3e-3), so that a student agreeing with it proves little.
+    """
+    tmp = tmp_path_factory.mktemp("separable-teacher")
+    store = prepare_skeletons(skeleton_raw(tmp / "raw"), tmp / "s.zarr")
+    run = tmp / "run"
+    with one_thread():
+        train("asma", resolve_config("asma", None, [*ASMA_TINY, "data.frames=8", "run.epochs=3"], str(store)), out=run)
+        run_protocol("linear", run, Context(0, 1, 0, torch.device("cpu")), EvalOptions(epochs=400, align=True))
+    return run
+
+
+def test_student_learns_the_teachers_decisions(separable_teacher, tmp_path):
+    # The student, trained on the teacher's logits alone (no labels), reaches the teacher's
+    # classes on the held-out side, against the same run at learning rate 0 (same passes and
+    # batch-norm statistics, weights at init). Measured: teacher 1.0; student top-1 0.83 and
+    # agreement 0.83, at lr 0 both 0.0 (its 60-way head starts on other classes); chance 0.25.
     runs = {}
     for name, lr in (("student", "0.01"), ("control", "0")):
-        runs[name] = train("asma-distill", distill_config(teacher_run, "model.tau=4", f"optim.lr={lr}",
-                                                          "run.epochs=3", "run.eval_every=3"), out=tmp_path / name)
-    assert runs["student"]["agreement"] >= 0.75 and runs["student"]["agreement"] >= runs["control"]["agreement"] + 0.5
-    teacher = build(distill_config(teacher_run))[0].teacher.state_dict()
+        with one_thread():
+            runs[name] = train("asma-distill", distill_config(separable_teacher, "model.tau=4", f"optim.lr={lr}",
+                                                              "run.epochs=10", "run.eval_every=10"),
+                               out=tmp_path / name)  # fmt: skip
+    print({name: {k: r[k] for k in ("top1", "teacher_top1", "agreement")} for name, r in runs.items()})
+    student, control = runs["student"], runs["control"]
+    assert student["teacher_top1"] == control["teacher_top1"] >= 0.75  # a teacher clearly above chance (0.25)
+    assert student["top1"] >= 0.6 and student["top1"] >= control["top1"] + 0.4
+    assert student["agreement"] >= 0.6 and student["agreement"] >= control["agreement"] + 0.4
+    teacher = build(distill_config(separable_teacher))[0].teacher.state_dict()
     state = load_checkpoint(tmp_path / "student")["model"]
     for k, v in teacher.items():
         assert torch.equal(state[f"teacher.{k}"], v), k  # the teacher stays frozen
