@@ -53,13 +53,16 @@ def test_every_scheme_trains(video_store, tmp_path, scheme):
     assert has_aux == (scheme not in ("fixmatch", "supervised"))
 
 
-def table_a1(scheme: str, p_f: torch.Tensor, p_a: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Appendix Table A1 for one unlabelled sample: the pseudo-label sources (l_F, l_A) from weak-view probabilities."""
+def table_a1(scheme: str, p_f: torch.Tensor, p_a: torch.Tensor | None, tau: float) -> tuple[torch.Tensor, ...]:
+    """Appendix Table A1 for one unlabelled sample: the pseudo-label sources (l_F, l_A) from weak-view probabilities.
+
+    ``fixmatch`` (``p_a`` None without an auxiliary network): each network on its own predictions.
+    """
+    if scheme == "fixmatch":
+        return p_f, p_a
     conf_f, conf_a = bool(p_f.max() >= tau), bool(p_a.max() >= tau)
     if scheme == "cross":
         return p_a, p_f
-    if scheme == "fixmatch":
-        return p_f, p_a
     if scheme == "self-first":
         return (p_f if conf_f else p_a), (p_a if conf_a else p_f)
     if scheme == "opposite-first":
@@ -70,27 +73,32 @@ def table_a1(scheme: str, p_f: torch.Tensor, p_a: torch.Tensor, tau: float) -> t
     return (p_f + p_a) / 2, (p_f + p_a) / 2  # average
 
 
-@pytest.mark.parametrize("scheme", ["cross", "self-first", "opposite-first", "maximum", "average"])
+@pytest.mark.parametrize("scheme", ["cross", "fixmatch", "self-first", "opposite-first", "maximum", "average"])
 def test_loss_is_eq4_5_with_table_a1_from_the_networks_outputs(video_store, scheme):
-    """One batch: sup + lambda * unsup per network, pseudo-labels by Table A1, recomputed sample by sample."""
+    """One batch: sup + lambda * unsup per network, pseudo-labels by Table A1, recomputed sample by sample.
+
+    ``fixmatch``: the primary alone, on its own pseudo-labels.
+    """
     cfg = tiny(video_store, "loss.lam=3", scheme=scheme)
     method, train_set, _ = build(cfg)
+    nets = {"primary": method.primary} | ({"aux": method.aux} if scheme != "fixmatch" else {})
+    assert (method.aux is None) == (scheme == "fixmatch")
     batch = collate([train_set[i] for i in range(2)])
     lab, u = batch["labelled"], batch["unlabelled"]
     torch.manual_seed(1)  # dropout: the same draws in the same order in every pass
     logits = {}
-    for k, net in (("primary", method.primary), ("aux", method.aux)):
+    for k, net in nets.items():
         parts = [lab[k], u[f"weak_{k}"].flatten(0, 1), u[f"strong_{k}"].flatten(0, 1)]
         logits[k] = net(torch.cat(parts)).split([len(p) for p in parts])  # one pass: shared BN statistics
-    p_f, p_a = (torch.softmax(logits[k][1].detach(), dim=1) for k in ("primary", "aux"))
+    p_f, p_a = (torch.softmax(logits[k][1].detach(), dim=1) if k in logits else None for k in ("primary", "aux"))
     # A threshold between the networks' confidences, so that some pseudo-labels pass and some do not.
-    tau = float(torch.cat([p_f, p_a]).max(dim=1).values.median())
+    tau = float(torch.cat([p for p in (p_f, p_a) if p is not None]).max(dim=1).values.median())
     method.tau = tau
     torch.manual_seed(1)
     out = method(batch)
-    sources = [table_a1(scheme, p_f[i], p_a[i], tau) for i in range(len(p_f))]
+    sources = [table_a1(scheme, p_f[i], None if p_a is None else p_a[i], tau) for i in range(len(p_f))]
     total, masked = 0.0, 0
-    for j, k in enumerate(("primary", "aux")):
+    for j, k in enumerate(nets):
         sup = torch.nn.functional.cross_entropy(logits[k][0], batch["label"])
         unsup = 0.0
         for i, src in enumerate(sources):
@@ -102,6 +110,22 @@ def test_loss_is_eq4_5_with_table_a1_from_the_networks_outputs(video_store, sche
         total = total + sup + 3.0 * unsup
     torch.testing.assert_close(out["loss"], total)
     assert masked > 0  # pseudo-labels pass the threshold: the unsupervised terms are exercised
+    assert {k[len("sup_"):] for k in out if k.startswith("sup_")} == set(nets)
+
+
+def test_supervised_scheme_is_the_labelled_cross_entropy_alone(video_store):
+    """``supervised``: the primary on the labelled clips; no auxiliary, no unlabelled views, lambda unused."""
+    method, train_set, _ = build(tiny(video_store, "loss.lam=3", scheme="supervised"))
+    assert method.aux is None
+    batch = collate([train_set[i] for i in range(2)])
+    assert "unlabelled" not in batch
+    torch.manual_seed(1)  # dropout: the same draws in both passes
+    sup = torch.nn.functional.cross_entropy(method.primary(batch["labelled"]["primary"]), batch["label"])
+    torch.manual_seed(1)
+    out = method(batch)
+    assert set(out) == {"loss", "sup_primary"}
+    torch.testing.assert_close(out["loss"], sup)
+    torch.testing.assert_close(out["sup_primary"], sup.detach())
 
 
 def test_lambda_follows_the_labelled_fraction(video_store):
