@@ -14,20 +14,22 @@ import torch.nn.functional as F
 from actionkit import open_store
 from actionkit.models import FeatureAlignment
 from actionkit.results import Scores, load_scores
+from actionkit.trainers import asma
 from actionkit.trainers.checkpoint import load_checkpoint
+from actionkit.trainers.config import from_dict
 from actionkit.trainers.evaluation import load_encoder
 from actionkit.trainers.method import finetuned_path
 
 
 def features(run: Path, modality: str | None = None, per_frame: bool = False,
-             random_init: bool = False) -> tuple[torch.Tensor, ...]:  # fmt: skip
+             encoder: torch.nn.Module | None = None) -> tuple[torch.Tensor, ...]:  # fmt: skip
     """``(train x, train y, test x, test y)``: the run's encoder (eval mode) on its own split, one sample at a time.
 
     ``per_frame``: the encoder's ``forward_frames`` features ``(N, T', D)`` instead of ``(N, D)``.
-    ``random_init``: the protocols' untrained encoder of the run's config instead.
+    ``encoder``: this one instead of the run's (fed as the run's recipe says).
     """
-    enc = load_encoder(run, modality=modality, random_init=random_init)
-    data, recipe, encoder = enc.config.data, enc.recipe, enc.encoder.eval()
+    enc = load_encoder(run, modality=modality)
+    data, recipe, encoder = enc.config.data, enc.recipe, (encoder or enc.encoder).eval()
     forward = encoder.forward_frames if per_frame else encoder
     out = []
     for part in (data.train_part, data.test_part):
@@ -48,10 +50,14 @@ def knn_top1(run: Path, modality: str | None = None) -> float:
 def aligned_features(run: Path, random_init: bool = False, standardize: bool = False) -> tuple[torch.Tensor, ...]:
     """``(train theta, train phi, train y, test theta, test phi, test y)``: both ASMa encoders' per-frame features.
 
+    ``random_init``: the encoders as the run started, the ASMa method built from its config (its seed).
     ``standardize``: each encoder's features z-scored with its training features' per-channel mean and std.
     """
-    t_theta, ty, v_theta, vy = features(run, "theta", per_frame=True, random_init=random_init)
-    t_phi, ty_phi, v_phi, vy_phi = features(run, "phi", per_frame=True, random_init=random_init)
+    initial = {}
+    if random_init:
+        initial = dict(asma.build(from_dict(asma.ASMaConfig, load_checkpoint(run)["config"]))[0].encoders)
+    t_theta, ty, v_theta, vy = features(run, "theta", per_frame=True, encoder=initial.get("theta"))
+    t_phi, ty_phi, v_phi, vy_phi = features(run, "phi", per_frame=True, encoder=initial.get("phi"))
     assert torch.equal(ty, ty_phi) and torch.equal(vy, vy_phi)  # the same samples in the same order
     if standardize:
         # a channel constant over the training features (a dead ReLU) has std 0: it stays 0, as in the protocol

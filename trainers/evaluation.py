@@ -319,11 +319,17 @@ ALIGNED_ENCODERS = ("theta", "phi")
 
 
 def _load_aligned_pair(run: Path, random_init: bool, modality: str, store: Path | None = None) -> RunEncoder:
+    """One of the pair; with ``random_init``, the ASMa run's own initialisation of it (two different draws)."""
     try:
-        return load_encoder(run, random_init=random_init, modality=modality, store=store)
+        enc = load_encoder(run, random_init=random_init, modality=modality, store=store)
     except ValueError as exc:
         raise ValueError(f"--align needs a run with the two encoders {' and '.join(ALIGNED_ENCODERS)} "
                          f"(an asma run): {exc}") from None  # fmt: skip
+    if random_init and modality == ALIGNED_ENCODERS[1]:
+        # ASMa draws f_theta then f_phi from its seed; load_encoder reseeded and drew f_theta's weights, so
+        # the next draw is f_phi's (else the untrained pair would be one encoder twice)
+        enc.encoder = enc.recipe.build_encoder(open_store(enc.config.data.store), None, str(run))
+    return enc
 
 
 def load_finetuned(enc: RunEncoder, modality: str | None) -> RunEncoder:

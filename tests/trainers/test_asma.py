@@ -175,7 +175,7 @@ def assert_aligned_top1_recomputed(run, results, epochs: int, random_init: bool 
 
 def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store, tmp_path):
     from actionkit.trainers.distributed import Context
-    from actionkit.trainers.evaluation import EvalOptions, run_protocol
+    from actionkit.trainers.evaluation import EvalOptions, _load_aligned_pair, run_protocol
 
     cpu = Context(0, 1, 0, torch.device("cpu"))
     run = tmp_path / "run"
@@ -189,7 +189,11 @@ def test_linear_align_trains_the_alignment_module_on_both_frozen_encoders(store,
     assert all(torch.equal(before[k], after[k]) for k in before)  # the encoders stay frozen
     results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=1, align=True, random_init=True))
     assert path.name == "linear-aligned-random-init.json"
-    assert_aligned_top1_recomputed(run, results, epochs=1, random_init=True)
+    assert_aligned_top1_recomputed(run, results, epochs=1, random_init=True)  # features of the run's initial pair
+    initial = build(tiny_config(store, "run.epochs=1"))[0].encoders  # two different draws, as the method's
+    for name in ("theta", "phi"):
+        untrained = _load_aligned_pair(run, True, name).encoder.state_dict()
+        assert all(torch.equal(v, initial[name].state_dict()[k]) for k, v in untrained.items()), name
     results, path = run_protocol("linear", run, cpu, EvalOptions(epochs=80, align=True, standardize=True))
     assert path.name == "linear-aligned-standardized.json" and results["standardize"] is True
     assert results["alignment"].endswith("aligned-standardized.pt")
