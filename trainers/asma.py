@@ -308,8 +308,8 @@ def _nwucla_cpu() -> ASMaConfig:
     (9 of 25); one warm-up epoch. 60 epochs (15 steps each) took 55-62 minutes on two
     cores. Measured with this preset, ``eval linear --align`` (the paper's protocol):
     asymmetric 80.6%, symmetric masking 76.3% (``--standardize``: 80.0%, 79.5%, and
-    65.7% for untrained encoders); kNN of f_theta: 69.4%, 70.7%. At 10 epochs the
-    symmetric ablation was still ahead (70.5% vs 66.2%, aligned): the asymmetric masks
+    68.3% for the untrained pair, f_theta and f_phi as a run starts); kNN of f_theta:
+    69.4%, 70.7%. At 10 epochs the symmetric ablation was still ahead (70.5% vs 66.2%, aligned): the asymmetric masks
     need the longer budget.
     """
     cfg = _preset("nwucla", "xview", epochs=60, warmup=1, batch=64, frames=32, workers=1,
