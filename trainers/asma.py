@@ -309,8 +309,8 @@ def _nwucla_cpu() -> ASMaConfig:
     cores. Measured with this preset, ``eval linear --align`` (the paper's protocol):
     asymmetric 80.6%, symmetric masking 76.3% (``--standardize``: 80.0%, 79.5%, and
     68.3% for the untrained pair, f_theta and f_phi as a run starts); kNN of f_theta:
-    69.4%, 70.7%. At 10 epochs the symmetric ablation was still ahead (70.5% vs 66.2%, aligned): the asymmetric masks
-    need the longer budget.
+    69.4%, 70.7%. At 10 epochs the symmetric ablation was still ahead (70.5% vs 66.2%,
+    aligned): the asymmetric masks need the longer budget.
     """
     cfg = _preset("nwucla", "xview", epochs=60, warmup=1, batch=64, frames=32, workers=1,
                   model=ASMaModelConfig(proj_hidden=2048, proj_dim=2048))  # fmt: skip
