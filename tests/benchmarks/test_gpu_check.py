@@ -18,7 +18,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_quick_check_runs_every_section_on_cpu():
-    """The suite's slowest test (about 34 s on 2 idle cores): five benchmark processes, each starting torch.
+    """The suite's slowest test (about 27 s on 2 cores): five benchmark processes, each starting torch.
 
     Kept whole because it is the only check, on machines without a GPU (CI), that the script a
     GPU session runs in one call still runs every section; a break found on the GPU costs device time.
