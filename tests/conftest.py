@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
-from realdata import REAL_DATA, real_path
+import os
 
-from actionkit.prepare.video import VideoSettings, prepare_video
-from actionkit.sources.nwucla_video import NWUCLAVideoSource
-from actionkit.synthetic.videos import write_motion_videos
+# ``pytest -n 2`` (the README's command): the workers share the cores, so each, and every
+# process its tests start (DDP ranks, CLI runs, benchmarks), gets one intra-op thread.
+# Set before anything imports torch, which reads it once.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+import pytest  # noqa: E402
+from realdata import REAL_DATA, real_path  # noqa: E402
+
+from actionkit.prepare.video import VideoSettings, prepare_video  # noqa: E402
+from actionkit.sources.nwucla_video import NWUCLAVideoSource  # noqa: E402
+from actionkit.synthetic.videos import write_motion_videos  # noqa: E402
 
 __all__ = ["REAL_DATA", "real_path"]
 
