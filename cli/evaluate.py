@@ -42,6 +42,7 @@ def _evaluate(protocol: str, run: Path, call: Any) -> None:
 
     from actionkit.store.errors import StoreError
     from actionkit.trainers.distributed import setup, teardown
+    from actionkit.trainers.evaluation import ProtocolInterrupted
 
     try:
         ctx = setup("auto")
@@ -51,6 +52,8 @@ def _evaluate(protocol: str, run: Path, call: Any) -> None:
             teardown(finished=False)
             raise
         teardown()
+    except ProtocolInterrupted as exc:  # checkpoint kept, nothing written: the shell's convention
+        fail(str(exc), code=128 + exc.signal if exc.signal else 1)
     except (KeyError, ValueError, FileNotFoundError, StoreError) as exc:
         fail(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 speaks
@@ -99,7 +102,11 @@ def finetune_command(
     random_init: RandomInit = False,
     store: Store = None,
 ) -> None:
-    """The encoder and a linear head trained end to end on the run's split."""
+    """The encoder and a linear head trained end to end on the run's split.
+
+    Stopped by Ctrl-C or SIGTERM, it keeps its checkpoint (in RUN/eval/) and writes no
+    result; the same command continues it.
+    """
     _protocol("finetune", run, epochs=epochs, align=align, modality=modality, random_init=random_init, store=store)
 
 
@@ -113,7 +120,11 @@ def semi_command(
     random_init: RandomInit = False,
     store: Store = None,
 ) -> None:
-    """Finetuning on a labelled fraction of the training part, averaged over repeats."""
+    """Finetuning on a labelled fraction of the training part, averaged over repeats.
+
+    Stopped by Ctrl-C or SIGTERM, it keeps its checkpoint (in RUN/eval/) and writes no
+    result; the same command continues it.
+    """
     _protocol("semi", run, fraction=fraction, repeats=repeats, epochs=epochs, modality=modality,
               random_init=random_init, store=store)
 
@@ -127,7 +138,11 @@ def transfer_command(
     random_init: RandomInit = False,
     store: Store = None,
 ) -> None:
-    """Finetuning on another store (e.g. pre-trained on NTU-60, finetuned on PKU-MMD II)."""
+    """Finetuning on another store (e.g. pre-trained on NTU-60, finetuned on PKU-MMD II).
+
+    Stopped by Ctrl-C or SIGTERM, it keeps its checkpoint (in RUN/eval/) and writes no
+    result; the same command continues it.
+    """
     _protocol("transfer", run, target=target, epochs=epochs, modality=modality, random_init=random_init,
               store=store)
 

@@ -118,17 +118,20 @@ class Trainer:
         ctx: Processes and device (:func:`trainers.distributed.setup`).
         resume: A run folder or checkpoint to continue from.
         console: Where progress goes (rank 0 only).
+        continue_with: How a user continues the run after a signal stopped it (printed then);
+            default ``resume with --resume OUT``.
         collate_fn: The loaders' collate function (e.g. :func:`actionkit.data.collate`,
             which keeps batched datasets' batches without a copy).
     """
 
     def __init__(self, method: Method, train_set: Dataset, eval_set: Dataset | None, cfg: Any, out: Path,
                  ctx: Context, resume: Path | None = None, console: Console | None = None,
-                 collate_fn: Callable | None = None):
+                 collate_fn: Callable | None = None, continue_with: str | None = None):
         self.cfg, self.run, self.optim_cfg = cfg, cfg.run, cfg.optim
         self.out, self.ctx = Path(out), ctx
         self.console = console or Console(stderr=True)
         self.collate_fn = collate_fn
+        self.continue_with = continue_with or f"resume with --resume {self.out}"
         self.method = method.to(ctx.device)
         self.model = (DistributedDataParallel(self.method,
                                               device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
@@ -300,7 +303,7 @@ class Trainer:
                 reason = signal.Signals(self._stop).name if self._stop else f"max_steps {run.max_steps}"
                 if self.ctx.is_main:
                     self.console.print(f"stopped by {reason} at epoch {epoch + 1}, step {self.state.step}; "
-                                       f"resume with --resume {self.out}")
+                                       f"{self.continue_with}")
                 return {"interrupted": True, "checkpoint": str(path), "signal": int(self._stop),
                         "epoch": self.state.epoch, "step": self.state.step, "position": self.state.position}
             self.state = TrainState(epoch + 1, self.state.step, 0)

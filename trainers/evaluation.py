@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,8 +40,8 @@ from actionkit.data import SkeletonDataset, collate
 from actionkit.results.metrics import summarize
 from actionkit.results.scores import Scores, save_scores, scores_of_dataset, scores_path
 from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.config import from_dict
-from actionkit.trainers.distributed import Context
+from actionkit.trainers.config import from_dict, to_dict
+from actionkit.trainers.distributed import Context, barrier
 from actionkit.trainers.engine import Trainer
 from actionkit.trainers.method import EncoderRecipe, finetuned_path
 from actionkit.trainers.probe import (
@@ -212,9 +214,46 @@ def evaluate_features(enc: RunEncoder, protocol_name: str, device: torch.device,
             "scores": scores_of_dataset(test, items, vy.numpy(), logits.numpy())}
 
 
+class ProtocolInterrupted(RuntimeError):
+    """A finetuning protocol stopped by a signal; its checkpoint is kept and no result is written.
+
+    Attributes:
+        signal: The signal's number (the command exits with 128 + it).
+        out: The finetuning's folder, which the same command continues.
+    """
+
+    def __init__(self, signum: int, out: Path):
+        name = signal.Signals(signum).name if signum else "its step limit"
+        super().__init__(f"{out}: finetuning stopped by {name}; no result is written; its checkpoint is kept: "
+                         f"run the same command again to continue it")  # fmt: skip
+        self.signal, self.out = signum, Path(out)
+
+
+def _continued(out: Path, cfg: Any, ctx: Context) -> Path | None:
+    """``out`` when it holds an interrupted finetuning of this very config (to resume); else None, ``out`` cleared.
+
+    A finished finetuning, or one of another config (other epochs, store, fraction), is an
+    earlier result this call replaces: its folder is removed so that the new one starts over.
+    """
+    if not (out / "checkpoints" / "last.pt").exists():
+        return None
+    if not (out / "summary.json").exists() and load_checkpoint(out).get("config") == to_dict(cfg):
+        return out
+    barrier()  # every rank has looked before rank 0 removes it
+    if ctx.is_main:
+        shutil.rmtree(out)
+    barrier()
+    return None
+
+
 def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None, fraction: float = 1.0,
              subset_seed: int = 0, epochs: int | None = None, transfer: bool = False) -> dict[str, Any]:
-    """Encoder + linear head trained end to end; optionally on a fraction or another store (``transfer``)."""
+    """Encoder + linear head trained end to end; optionally on a fraction or another store (``transfer``).
+
+    ``out`` holds the finetuning (checkpoints, metrics, scores). A finetuning stopped by
+    SIGTERM or SIGINT raises :class:`ProtocolInterrupted` after its checkpoint; the same call
+    again continues it. Any other earlier content of ``out`` is replaced.
+    """
     cfg = dataclasses.replace(enc.recipe.transfer if transfer and enc.recipe.transfer is not None else enc.config)
     if epochs is not None:
         cfg.run = dataclasses.replace(cfg.run, epochs=epochs)
@@ -225,8 +264,11 @@ def finetune(enc: RunEncoder, ctx: Context, out: Path, store: Path | None = None
         train = train.subset(balanced_subset(train.labels, fraction, subset_seed))
     encoder = enc.encoder
     method = Supervised(encoder, train.num_classes, cfg.model.dropout, input_key=enc.recipe.input_key)
-    trainer = Trainer(method, train, test, cfg, out, ctx, collate_fn=collate)
+    trainer = Trainer(method, train, test, cfg, out, ctx, resume=_continued(out, cfg, ctx), collate_fn=collate,
+                      continue_with="run the same command again to continue")  # fmt: skip
     summary = trainer.fit()
+    if summary.get("interrupted"):
+        raise ProtocolInterrupted(int(summary.get("signal", 0)), out)
     return {"top1": summary.get("top1"), "top5": summary.get("top5"), "epochs": cfg.run.epochs,
             "train": len(train), "test": len(test), "scores": trainer.final_scores}
 

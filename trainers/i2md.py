@@ -78,6 +78,9 @@ class I2MDModelConfig:
         depth: Transformer layers / GRU layers (0: default).
         heads: Attention heads (0: default).
         ffn_dim: Transformer feed-forward width (0: default).
+        gcn_channels: Channels of the GCN-Transformer's ST-GCN blocks that embed each
+            frame (empty: the paper's three blocks of 64); fewer or narrower blocks
+            make a small encoder for short CPU runs.
         cmd_quirk: The GRU of the CMD reference code (both directions forward in time).
         proj_dim: Embedding width of the MLP head.
         queue_size: Keys per modality queue, N.
@@ -123,6 +126,7 @@ class I2MDModelConfig:
     depth: int = 0
     heads: int = 0
     ffn_dim: int = 0
+    gcn_channels: tuple[int, ...] = ()
     cmd_quirk: bool = False
     proj_dim: int = 128
     queue_size: int = 16384
@@ -185,9 +189,13 @@ def backbone_kwargs(model: I2MDModelConfig, frames: int, cross_attention: bool =
     ``cross_attention`` rebuilds a trained IMD encoder (evaluation); for training leave it
     off: :class:`I2MD` adds the cross-attention blocks itself.
     """
+    if model.gcn_channels and model.backbone != "gcn_transformer":
+        raise ValueError(f"model.gcn_channels applies to the gcn_transformer backbone, not {model.backbone!r}")
     if model.backbone == "gcn_transformer":
         kw: dict[str, Any] = {"max_frames": frames, "cross_attention": cross_attention}
         names = {"width": "dim", "depth": "depth", "heads": "num_heads", "ffn_dim": "ffn_dim"}
+        if model.gcn_channels:
+            kw["gcn_channels"] = tuple(model.gcn_channels)
     elif model.backbone == "gru":
         kw = {"cmd_quirk": model.cmd_quirk}
         names = {"width": "hidden_size", "depth": "num_layers"}
@@ -507,6 +515,7 @@ def to_cmd(cfg: I2MDConfig) -> I2MDConfig:
     """
     cfg.model.backbone, cfg.model.imd, cfg.model.lambda_cmd = "gru", False, 1.0
     cfg.model.width = cfg.model.depth = cfg.model.heads = cfg.model.ffn_dim = 0
+    cfg.model.gcn_channels = ()
     cfg.data.batch_size = 64
     schedule = CMD_SCHEDULES.get((cfg.run.epochs, tuple(cfg.optim.milestones)))
     if schedule is not None:

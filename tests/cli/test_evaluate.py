@@ -114,3 +114,47 @@ def test_eval_errors_are_one_line(cli_run, tmp_path):
     for args in (["eval", "transfer", str(run)], ["eval", "zero-shot", str(run)]):  # usage errors: status 2
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and "Traceback" not in result.output, args
+
+
+def test_an_interrupted_finetuning_writes_no_result_and_the_same_command_continues_it(cli_run, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from actionkit.trainers import evaluation
+
+    run, _ = cli_run
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    for copy in (whole, cut):
+        shutil.copytree(run, copy, ignore=shutil.ignore_patterns("results", "eval"))
+    args = ["--epochs", "2"]
+    assert runner.invoke(app, ["eval", "finetune", str(whole), *args]).exit_code == 0
+
+    forward, calls = evaluation.Supervised.forward, []
+
+    def stopped_at_the_third_step(self, batch):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)  # the scheduler stops the job
+        return forward(self, batch)
+
+    monkeypatch.setattr(evaluation.Supervised, "forward", stopped_at_the_third_step)
+    result = runner.invoke(app, ["eval", "finetune", str(cut), *args])
+    assert result.exit_code == 128 + signal.SIGTERM, result.output  # before: 0, and a result written
+    assert "error: " in result.output and "stopped by SIGTERM" in result.output and "same command" in result.output
+    assert not (cut / "results" / "finetune.json").exists()
+    monkeypatch.setattr(evaluation.Supervised, "forward", forward)
+
+    result = runner.invoke(app, ["eval", "finetune", str(cut), *args])  # continues from its checkpoint
+    assert result.exit_code == 0, result.output
+
+    def logged(run):
+        lines = (run / "eval" / "finetune" / "metrics.jsonl").read_text().splitlines()
+        return [{k: v for k, v in json.loads(x).items() if k not in ("epoch_seconds", "samples_per_s")} for x in lines]
+
+    assert logged(cut) == logged(whole)
+    results = [json.loads((r / "results" / "finetune.json").read_text()) for r in (cut, whole)]
+    assert [r.pop("encoder") for r in results] == [str(cut), str(whole)] and results[0] == results[1]
+    # A finished finetuning run again starts over (before: "already holds a run; continue it with --resume").
+    again = runner.invoke(app, ["eval", "finetune", str(whole), *args])
+    assert again.exit_code == 0, again.output
+    assert logged(whole) == logged(cut)

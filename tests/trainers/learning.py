@@ -33,6 +33,19 @@ def skeleton_raw(out: Path) -> Path:
     return out
 
 
+def long_skeleton_raw(out: Path) -> Path:
+    """All 14 synthetic classes x 4 samples (NTU-60 cross-subject: 28 train, 28 test), 100-140 frames, no noise.
+
+    Longer than the ISC crop's 64-frame shortest window, so a sample's two I2MD views are
+    different stretches of it (on 30-40-frame clips the window is the whole clip). Many
+    classes with few samples each: an instance-discrimination objective then meets few
+    negatives of the sample's own class, which at this size carry next to nothing that
+    tells two samples apart once sheared.
+    """
+    generate_ntu_dataset(out, samples_per_class=4, seed=1, frames=(100, 140), noise=False)
+    return out
+
+
 def shuffle_skeleton_labels(raw: Path, out: Path, seed: int = 0) -> Path:
     """A copy of ``raw`` whose cross-subject training files carry a seeded permutation of their labels."""
     out.mkdir(parents=True)
@@ -135,7 +148,8 @@ def view_rank(encode, first: torch.Tensor, second: torch.Tensor) -> float:
     """How many other samples' second views are closer (cosine) to a sample's first view than its own second view.
 
     Averaged over the samples: 0 when the embedding identifies each sample across its two
-    views, about ``(n - 1) / 2`` when it carries nothing of the sample.
+    views, about ``(n - 1) / 2`` when it carries nothing of the sample. A tie counts half,
+    so that an embedding collapsed onto one point ranks at chance, not 0.
 
     Args:
         encode: ``[n, ...]`` views -> ``[n, D]`` embeddings.
@@ -145,4 +159,6 @@ def view_rank(encode, first: torch.Tensor, second: torch.Tensor) -> float:
         a = torch.nn.functional.normalize(encode(first).float(), dim=1)
         b = torch.nn.functional.normalize(encode(second).float(), dim=1)
     sims = a @ b.T
-    return float((sims > sims.diag()[:, None]).sum(1).float().mean())
+    own = sims.diag()[:, None]
+    ties = (sims == own).sum(1) - 1
+    return float(((sims > own).sum(1) + 0.5 * ties).float().mean())

@@ -186,6 +186,15 @@ def test_bad_configs_say_what_to_do():
         tiny_method(retrieval="queue")
 
 
+def test_gcn_channels_set_the_frame_embedding_of_the_gcn_transformer_only():
+    cfg = I2MDModelConfig(**TINY, gcn_channels=(8, 4))
+    net = build_backbone(cfg.backbone, NTU25, max_bodies=2, **backbone_kwargs(cfg, frames=8))
+    assert len(net.gcn.blocks) == 2 and net.frame_dim == 4 * 25 * 2
+    assert "gcn_channels" not in backbone_kwargs(I2MDModelConfig(**TINY), frames=8)  # the paper's 3 x 64
+    with pytest.raises(ValueError, match="gcn_channels applies to the gcn_transformer backbone, not 'gru'"):
+        backbone_kwargs(I2MDModelConfig(**TINY, backbone="gru", gcn_channels=(8,)), frames=8)
+
+
 @pytest.mark.parametrize("retrieval", ["embedding", "hidden"])
 def test_neighbours_are_retrieved_by_the_configured_embedding(retrieval):
     method = tiny_method(retrieval=retrieval)
