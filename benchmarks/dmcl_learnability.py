@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--flow-device", default="cpu", help="where the store's flow is computed: cpu, cuda, auto")
     parser.add_argument("--modalities", default="rgb,depth,flow", help="the modalities prepared and trained")
     parser.add_argument("--max-steps", type=int, default=0, help="stop each run after this many steps (0: none)")
+    parser.add_argument("--prepare-workers", type=int, default=None,
+                        help="processes preparing the store (default: all cores; 1: in this process)")
     parser.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
                         help="more config overrides, after the benchmark's own (e.g. data.workers=0)")
     args = parser.parse_args()
@@ -56,7 +58,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     modalities = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
     t0 = time.perf_counter()
-    store = build_store(work, args.clips, args.seed, args.classes, streams=modalities, flow_device=args.flow_device)
+    store = build_store(work, args.clips, args.seed, args.classes, streams=modalities, flow_device=args.flow_device,
+                        workers=args.prepare_workers)
     print(f"store ready in {time.perf_counter() - t0:.1f} s (flow on {args.flow_device})", flush=True)
     results = {}
     for strategy in args.strategies.split(","):
