@@ -5,6 +5,7 @@ Usage::
     python benchmarks/dmcl_learnability.py                              # dmcl and independent
     python benchmarks/dmcl_learnability.py --strategies dmcl,independent,smcl,cmcl,random-teacher --epochs 20
     python benchmarks/dmcl_learnability.py --strategies dmcl --epochs 2 --device cuda --flow-device cuda  # GPU check
+    python benchmarks/dmcl_learnability.py --strategies dmcl --epochs 2 --clips 1 --set data.workers=0 data.crop=32
 
 Data: :mod:`actionkit.synthetic.videos` (4 classes told apart by motion only; 12 clips
 per class and view, 24 frames, 128x96) written in the NW-UCLA RGB-D layout and prepared
@@ -48,12 +49,17 @@ def main() -> None:
     parser.add_argument("--flow-device", default="cpu", help="where the store's flow is computed: cpu, cuda, auto")
     parser.add_argument("--modalities", default="rgb,depth,flow", help="the modalities prepared and trained")
     parser.add_argument("--max-steps", type=int, default=0, help="stop each run after this many steps (0: none)")
+    parser.add_argument("--prepare-workers", type=int, default=None,
+                        help="processes preparing the store (default: all cores; 1: in this process)")
+    parser.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="more config overrides, after the benchmark's own (e.g. data.workers=0)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="dmcl-learn-"))
     work.mkdir(parents=True, exist_ok=True)
     modalities = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
     t0 = time.perf_counter()
-    store = build_store(work, args.clips, args.seed, args.classes, streams=modalities, flow_device=args.flow_device)
+    store = build_store(work, args.clips, args.seed, args.classes, streams=modalities, flow_device=args.flow_device,
+                        workers=args.prepare_workers)
     print(f"store ready in {time.perf_counter() - t0:.1f} s (flow on {args.flow_device})", flush=True)
     results = {}
     for strategy in args.strategies.split(","):
@@ -61,7 +67,7 @@ def main() -> None:
         cfg = resolve_config("dmcl", "motion-cpu", [f"run.epochs={args.epochs}", f"run.seed={args.seed}",
                                                     f"optim.milestones={max(1, args.epochs * 3 // 4)}",
                                                     f"run.device={args.device}", f"run.max_steps={args.max_steps}",
-                                                    f"data.modalities={','.join(modalities)}"],
+                                                    f"data.modalities={','.join(modalities)}", *args.overrides],
                              str(store), variant=strategy)  # fmt: skip
         t0 = time.perf_counter()
         summary = train("dmcl", cfg, out=run) if not (run / "summary.json").exists() else \

@@ -74,7 +74,8 @@ if (( quick )); then
     section "4. I2MD BiGRU vs the reference loop" "$python" benchmarks/pretrain_i2md.py --device "$device" \
         --frames 8 --batch 2 --steps 1 --gru-width 32 --no-memory --quick
     section "5. DMCL end to end, 2 epochs" "$python" benchmarks/dmcl_learnability.py --strategies dmcl \
-        --epochs 2 --clips 1 --modalities rgb,depth --device "$device" --flow-device "$device" --work "$work/dmcl"
+        --epochs 2 --clips 1 --modalities rgb,depth --device "$device" --flow-device "$device" --work "$work/dmcl" \
+        --prepare-workers 1 --set data.workers=0 data.segments=4 data.crop=32 data.test_clips=1
 else
     section "1. TV-L1 flow" "$python" benchmarks/flow.py --device "$device" --compile
     section "2. skeleton backbones, train step" "$python" benchmarks/train_step.py --device "$device" \

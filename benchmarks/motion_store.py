@@ -25,7 +25,7 @@ MODS = ("rgb", "depth", "flow")
 
 
 def build_store(work: Path, clips: int, seed: int, classes: str = "motion",
-                streams: tuple[str, ...] = MODS, flow_device: str = "cpu") -> Path:
+                streams: tuple[str, ...] = MODS, flow_device: str = "cpu", workers: int | None = None) -> Path:
     """``work/<classes>-c<clips>-s<seed>-<streams>.zarr``, generated and prepared once, reused when it exists.
 
     Args:
@@ -35,6 +35,7 @@ def build_store(work: Path, clips: int, seed: int, classes: str = "motion",
         classes: ``motion`` or ``shape-motion``.
         streams: The prepared modalities (``("rgb",)`` skips the TV-L1 flow, the slow part).
         flow_device: ``cpu`` (OpenCV), ``cuda`` or ``auto`` (the torch TV-L1 on a GPU).
+        workers: Prepare processes (default: all cores; 1: in this process, no start-up).
     """
     tag = f"{classes}-c{clips}-s{seed}"
     device_tag = "" if flow_device == "cpu" or "flow" not in streams else f"-flow{flow_device}"
@@ -43,7 +44,7 @@ def build_store(work: Path, clips: int, seed: int, classes: str = "motion",
         t0 = time.perf_counter()
         raw = write_motion_videos(work / f"raw-{tag}", clips_per_view=clips, seed=seed, classes=classes)
         prepare_video(NWUCLAVideoSource([raw]), store, streams=streams, settings=VideoSettings(short_side=64),
-                      overwrite=True, flow_device=flow_device)
+                      overwrite=True, flow_device=flow_device, workers=workers)
         print(f"generated and prepared {store} in {time.perf_counter() - t0:.0f} s", flush=True)
     return store
 

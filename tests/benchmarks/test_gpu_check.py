@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from realdata import real_path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.sh"
@@ -17,8 +18,9 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=1800)
 
 
+@pytest.mark.slow
 def test_quick_check_runs_every_section_on_cpu():
-    """The suite's slowest test (about 34 s on 2 idle cores): five benchmark processes, each starting torch.
+    """The suite's slowest test (about 26 s on 2 cores): five benchmark processes, each starting torch.
 
     Kept whole because it is the only check, on machines without a GPU (CI), that the script a
     GPU session runs in one call still runs every section; a break found on the GPU costs device time.

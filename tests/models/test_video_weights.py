@@ -67,8 +67,14 @@ def _checkpoint(tmp_path, shapes: dict[str, tuple], wrap=lambda s: s, name="ckpt
     return path, state
 
 
-def test_torchvision_resnet50_loads_into_tsm50(tmp_path):
-    path, state = _checkpoint(tmp_path, torchvision_resnet_shapes(50))
+@pytest.fixture(scope="module")
+def resnet50(tmp_path_factory):
+    """``(path, state)`` of one random torchvision-layout ResNet-50 checkpoint, read by the tests (25M values)."""
+    return _checkpoint(tmp_path_factory.mktemp("resnet50"), torchvision_resnet_shapes(50))
+
+
+def test_torchvision_resnet50_loads_into_tsm50(resnet50):
+    path, state = resnet50
     model = build_video_backbone("tsm50")
     result = load_image_weights(model, path)
     assert result.missing == [] and result.unexpected == []
@@ -78,8 +84,8 @@ def test_torchvision_resnet50_loads_into_tsm50(tmp_path):
 
 
 @pytest.mark.parametrize("inflate", ["mean", "centre"])
-def test_torchvision_resnet50_inflates_into_resnet3d50(tmp_path, inflate):
-    path, state = _checkpoint(tmp_path, torchvision_resnet_shapes(50))
+def test_torchvision_resnet50_inflates_into_resnet3d50(resnet50, inflate):
+    path, state = resnet50
     model = build_video_backbone("resnet3d50")
     result = load_image_weights(model, path, inflate=inflate)
     assert result.missing == [] and result.unexpected == []
@@ -112,8 +118,8 @@ def test_torchvision_r2plus1d18_loads_unchanged(tmp_path):
 
 
 @pytest.mark.parametrize("channels", [1, 2, 10, 15])
-def test_first_conv_adapts_to_other_modalities(tmp_path, channels):
-    path, state = _checkpoint(tmp_path, torchvision_resnet_shapes(50))
+def test_first_conv_adapts_to_other_modalities(resnet50, channels):
+    path, state = resnet50
     model = build_video_backbone("tsm50", channels)
     load_image_weights(model, path)
     w = model.state_dict()["conv1.weight"]
