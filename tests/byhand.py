@@ -5,6 +5,7 @@ A module of its own so that every method's tests (and the command line's) check 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,23 @@ def features(run: Path, modality: str | None = None, per_frame: bool = False,
             x = torch.cat([forward(dataset[i][recipe.input_key][None]) for i in range(len(dataset))])
         out += [x, torch.tensor([int(dataset[i]["label"]) for i in range(len(dataset))])]
     return tuple(out)
+
+
+def training_views(run: Path, modality: str | None = None) -> Callable[[int], torch.Tensor]:
+    """``epoch -> (N, D)``: the run's encoder (eval mode) on that epoch's training views of its training part.
+
+    The views are the recipe's training transform, redrawn every epoch (``set_epoch``), one sample at a time.
+    """
+    enc = load_encoder(run, modality=modality)
+    data, recipe, encoder = enc.config.data, enc.recipe, enc.encoder.eval()
+    dataset = recipe.dataset(Path(data.store), data.protocol, data.train_part, train=True)
+
+    def views(epoch: int) -> torch.Tensor:
+        dataset.set_epoch(epoch)
+        with torch.no_grad():
+            return torch.cat([encoder(dataset[i][recipe.input_key][None]) for i in range(len(dataset))])
+
+    return views
 
 
 def knn_top1(run: Path, modality: str | None = None) -> float:

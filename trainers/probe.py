@@ -116,6 +116,7 @@ def linear_probe_logits(train_x: torch.Tensor, train_y: torch.Tensor, test_x: to
     """A linear classifier on frozen features (I2MD: 80 epochs, SGD lr 0.1, x0.1 at 50 and 70).
 
     Args:
+        seed: Seeds the classifier's initialisation and the batch order.
         standardize: z-score the features with the training features' mean and std
             first. Off in the papers' protocol; an untrained encoder's features vary so
             little across samples that an unscaled probe cannot fit them.
@@ -132,6 +133,7 @@ def linear_probe_logits(train_x: torch.Tensor, train_y: torch.Tensor, test_x: to
     mean, std = (train_x.mean(0), train_x.std(0).clamp_min(1e-8)) if standardize else (0.0, 1.0)
     train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     inputs = (train_x,) if train_views is None else (lambda e: ((train_views(e) - mean) / std,))
+    torch.manual_seed(seed)  # the classifier's initialisation, whatever the caller drew before
     head = fit_classifier(nn.Linear(train_x.shape[1], num_classes), inputs, train_y, protocol, epochs,
                           batch_size, seed)  # fmt: skip
     return ({"top1": classifier_accuracy(head, (test_x,), test_y, len(test_y) or 1),

@@ -8,7 +8,7 @@ from torch import nn
 
 from actionkit.trainers.evaluation import extract_features
 from actionkit.trainers.method import LinearProtocol
-from actionkit.trainers.probe import train_alignment
+from actionkit.trainers.probe import linear_probe_logits, train_alignment
 
 
 def _features(n: int, seed: int, informative: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -41,6 +41,18 @@ def test_standardized_probe_reads_tiny_features():
     plain, _ = train_alignment(train, test, 3, protocol, batch_size=32)
     scaled, _ = train_alignment(train, test, 3, protocol, batch_size=32, standardize=True)
     assert scaled["top1"] > 0.9 and scaled["top1"] > plain["top1"]
+
+
+def test_the_linear_probe_depends_on_its_seed_not_on_what_the_caller_drew_before():
+    """The protocol's result is reproducible from its inputs (before, the classifier took the global RNG's state)."""
+    (x, _, y), (vx, _, vy) = (_features(48, s, "theta") for s in (0, 1))
+    x, vx = x.flatten(1), vx.flatten(1)
+    runs = []
+    for drawn in (0, 5):
+        torch.rand(drawn)  # what a caller drew before (data loaders, another protocol)
+        runs.append(linear_probe_logits(x, y, vx, vy, 3, epochs=2, lr=0.01, seed=7)[1])
+    torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
+    assert not torch.allclose(runs[0], linear_probe_logits(x, y, vx, vy, 3, epochs=2, lr=0.01, seed=8)[1])
 
 
 def test_bad_inputs_say_what_is_wrong():

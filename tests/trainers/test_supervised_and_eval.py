@@ -21,7 +21,7 @@ from actionkit.trainers.evaluation import (
     run_protocol,
     run_test_protocol,
 )
-from actionkit.trainers.probe import linear_probe
+from actionkit.trainers.probe import linear_probe, linear_probe_logits
 from actionkit.trainers.registry import resolve_config, train
 from actionkit.trainers.supervised import build
 
@@ -143,8 +143,10 @@ def test_feature_protocols_end_to_end(run_dir, protocol):
         nearest = (F.normalize(vx, dim=1) @ F.normalize(tx, dim=1).T).argmax(1)
         assert results["top1"] == pytest.approx(float((ty[nearest] == vy).float().mean()))
     else:
-        probe = linear_probe(tx, ty, vx, vy, num_classes=60, epochs=3, milestones=(50, 70))
+        probe, logits = linear_probe_logits(tx, ty, vx, vy, num_classes=60, epochs=3, milestones=(50, 70))
         assert results["top1"] == pytest.approx(probe["top1"], abs=1e-6)
+        saved = load_scores(run_dir / "results" / "linear.scores.npz").scores
+        torch.testing.assert_close(torch.from_numpy(saved), logits, rtol=1e-3, atol=1e-3)  # the same classifier
     scores = load_scores(run_dir / "results" / f"{protocol}.scores.npz")
     assert scores.kind == ("similarities" if protocol == "knn" else "logits")
     assert float((scores.scores.argmax(1) == scores.labels).mean()) == pytest.approx(results["top1"])
