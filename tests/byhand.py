@@ -65,17 +65,23 @@ def knn_top1(run: Path, modality: str | None = None) -> float:
     return float((ty[nearest] == vy).float().mean())
 
 
-def aligned_features(run: Path, random_init: bool = False, standardize: bool = False) -> tuple[torch.Tensor, ...]:
+def aligned_features(run: Path, random_init: bool = False, standardize: bool = False,
+                     finetuned: bool = False) -> tuple[torch.Tensor, ...]:  # fmt: skip
     """``(train theta, train phi, train y, test theta, test phi, test y)``: both ASMa encoders' per-frame features.
 
     ``random_init``: the encoders as the run started, the ASMa method built from its config (its seed).
     ``standardize``: each encoder's features z-scored with its training features' per-channel mean and std.
+    ``finetuned``: the encoders as ``eval finetune RUN`` and ``eval finetune RUN --modality phi`` left them
+    (their checkpoints' ``backbone.*``).
     """
-    initial = {}
+    pair = {}
     if random_init:
-        initial = dict(asma.build(from_dict(asma.ASMaConfig, load_checkpoint(run)["config"]))[0].encoders)
-    t_theta, ty, v_theta, vy = features(run, "theta", per_frame=True, encoder=initial.get("theta"))
-    t_phi, ty_phi, v_phi, vy_phi = features(run, "phi", per_frame=True, encoder=initial.get("phi"))
+        pair = dict(asma.build(from_dict(asma.ASMaConfig, load_checkpoint(run)["config"]))[0].encoders)
+    if finetuned:
+        pair = {"theta": finetuned_encoder(run, finetuned_path(run), "theta"),
+                "phi": finetuned_encoder(run, finetuned_path(run, "phi"), "phi")}
+    t_theta, ty, v_theta, vy = features(run, "theta", per_frame=True, encoder=pair.get("theta"))
+    t_phi, ty_phi, v_phi, vy_phi = features(run, "phi", per_frame=True, encoder=pair.get("phi"))
     assert torch.equal(ty, ty_phi) and torch.equal(vy, vy_phi)  # the same samples in the same order
     if standardize:
         # a channel constant over the training features (a dead ReLU) has std 0: it stays 0, as in the protocol
@@ -98,6 +104,17 @@ def predictions(module: torch.nn.Module, *inputs: torch.Tensor) -> torch.Tensor:
         return torch.cat([module(*(x[i:i + 1] for x in inputs)).argmax(1) for i in range(len(inputs[0]))])
 
 
+def finetuned_encoder(run: Path, folder: Path, modality: str | None = None) -> torch.nn.Module:
+    """The run's encoder (``modality``) with the ``backbone.*`` weights of the finetuning in ``folder``.
+
+    Built for the store that finetuning trained on (the target store of ``transfer``).
+    """
+    recipe, ckpt = load_encoder(run, modality=modality).recipe, load_checkpoint(folder)
+    state = ckpt["model"]
+    tuned = {recipe.state_prefix + k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    return recipe.build_encoder(open_store(ckpt["config"]["data"]["store"]), tuned, str(folder))
+
+
 def finetuned(run: Path, folder: Path | None = None, modality: str | None = None) -> tuple[float, Scores]:
     """Top-1 and test logits of the encoder + head a finetuning protocol left in ``folder``, one sample at a time.
 
@@ -116,10 +133,8 @@ def finetuned(run: Path, folder: Path | None = None, modality: str | None = None
     folder = Path(folder or finetuned_path(Path(run), modality))
     ckpt = load_checkpoint(folder)
     data, recipe = ckpt["config"]["data"], load_encoder(run, modality=modality).recipe
-    store = open_store(data["store"])
-    state = ckpt["model"]
-    tuned = {recipe.state_prefix + k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
-    encoder = recipe.build_encoder(store, tuned, str(folder)).eval()
+    store, state = open_store(data["store"]), ckpt["model"]
+    encoder = finetuned_encoder(run, folder, modality).eval()
     dataset = recipe.dataset(Path(data["store"]), data["protocol"], data["test_part"], train=False)
     with torch.no_grad():
         logits = torch.cat([F.linear(encoder(dataset[i][recipe.input_key][None]), state["head.fc.weight"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import byhand
 import pytest
 import torch
 from learning import one_thread, prepare_skeletons, skeleton_raw
@@ -134,6 +135,12 @@ def test_combined_finetuning_and_the_finetuned_teacher(teacher_run, tmp_path):
     scores = torch.load(saved.with_name("aligned-test-scores.pt"), weights_only=True)
     assert scores["logits"].shape[0] == len(scores["labels"]) == len(scores["sample_ids"]) == results["test"]
     assert (scores["logits"].argmax(1) == scores["labels"]).float().mean().item() == pytest.approx(results["top1"])
+    # by hand: the saved module on both fine-tuned encoders' per-frame features of the test part, one sample at a time
+    *_, v_theta, v_phi, vy = byhand.aligned_features(teacher_run, finetuned=True)
+    module = byhand.saved_alignment(saved)
+    assert results["top1"] == float((byhand.predictions(module, v_theta, v_phi) == vy).float().mean())
+    with torch.no_grad():
+        torch.testing.assert_close(module(v_theta, v_phi), scores["logits"], rtol=1e-4, atol=1e-5)
 
     method, _, _ = build(distill_config(teacher_run, "teacher.finetuned=true"))
     tuned = load_checkpoint(finetuned_path(teacher_run, "phi") / "checkpoints" / "last.pt")["model"]
