@@ -53,6 +53,12 @@ def accuracy(method, dataset) -> float:
     return sum(hits) / len(hits)
 
 
+def recall_by_class(predicted, labels, classes) -> dict[str, float]:
+    """``{class name: fraction of its samples predicted as it}`` for the classes that have samples."""
+    return {classes[c]: float(np.mean([p == c for p, y in zip(predicted, labels) if y == c]))
+            for c in sorted(set(labels.tolist()))}  # fmt: skip
+
+
 def features(backbone, dataset) -> tuple[torch.Tensor, torch.Tensor]:
     with torch.no_grad():
         x = torch.cat([backbone(dataset[i]["x"][None]) for i in range(len(dataset))])
@@ -75,7 +81,9 @@ def test_end_of_training_test_writes_scores_and_eval_test_repeats_it(run_dir):
     assert len(set(names.tolist())) == len(names) and all(n.startswith("S") for n in names)  # NTU sample names
     top1 = float((scores.argmax(1) == labels).mean())
     assert summary["top1"] == pytest.approx(top1)
-    assert 0.0 <= summary["mean_class"] <= 1.0 and set(summary["per_class"]) <= set(classes)
+    per_class = recall_by_class(scores.argmax(1), labels, classes)
+    assert summary["per_class"] == pytest.approx(per_class)
+    assert summary["mean_class"] == pytest.approx(np.mean(list(per_class.values())))
     # eval test: the run's own classifier on its test part, in the same sample order
     results, path = run_test_protocol(run_dir, CPU)
     assert path == run_dir / "results" / "test.json" and results["top1"] == pytest.approx(top1)
@@ -150,7 +158,9 @@ def test_feature_protocols_end_to_end(run_dir, protocol):
     scores = load_scores(run_dir / "results" / f"{protocol}.scores.npz")
     assert scores.kind == ("similarities" if protocol == "knn" else "logits")
     assert float((scores.scores.argmax(1) == scores.labels).mean()) == pytest.approx(results["top1"])
-    assert 0.0 <= results["mean_class"] <= 1.0 and "per_class" in json.loads(path.read_text())
+    per_class = recall_by_class(scores.scores.argmax(1), scores.labels, scores.classes)
+    assert json.loads(path.read_text())["per_class"] == pytest.approx(per_class)
+    assert results["mean_class"] == pytest.approx(np.mean(list(per_class.values())))
     random, rpath = run_protocol(protocol, run_dir, CPU, EvalOptions(epochs=3, random_init=True))
     assert rpath.name == f"{protocol}-random-init.json" and random["encoder"] == "random initialisation"
     if protocol == "linear":
