@@ -29,9 +29,8 @@ from learning import (
 )
 
 from actionkit.data import collate, derive_streams
-from actionkit.trainers import asma, i2md
 from actionkit.trainers.checkpoint import load_checkpoint
-from actionkit.trainers.registry import resolve_config, train
+from actionkit.trainers.registry import METHODS, resolve_config, train
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +79,28 @@ ASMA_TINY = ["model.channels=8,8,16", "model.strides=1,2,1", "model.proj_hidden=
              "run.device=cpu"]  # fmt: skip
 
 
-def asma_view_rank(store, state) -> float:
-    """Mean view rank between the anchor and each encoder's two masked views, projected, on the test side."""
-    method, views, _ = asma.build(resolve_config("asma", None, [*ASMA_TINY, "data.train_part=test"], str(store)))
+def held_out(method_name: str, settings: list[str], store, state, draws: int = 1, variant: str | None = None):
+    """A method built on the held-out side and ``draws`` collated draws of its training views there.
+
+    Returns:
+        The method (``state`` loaded unless None; train mode) and the ``batch["x"]`` of each
+        draw (epochs 0, 1, ...).
+    """
+    cfg = resolve_config(method_name, None, [*settings, "data.train_part=test"], str(store), variant=variant)
+    method, views, _ = METHODS[method_name].build(cfg)
     if state is not None:
         method.load_state_dict(state)
     method.train()
-    anchor, *masked = collate([views[i] for i in range(len(views))])["x"]
+    xs = []
+    for draw in range(draws):
+        views.set_epoch(draw)
+        xs.append(collate([views[i] for i in range(len(views))])["x"])
+    return method, xs
+
+
+def asma_view_rank(store, state) -> float:
+    """Mean view rank between the anchor and each encoder's two masked views, projected, on the test side."""
+    method, ((anchor, *masked),) = held_out("asma", ASMA_TINY, store, state)
     torch.manual_seed(0)
     ranks = [view_rank(functools.partial(method.project, name), anchor, masked[i])
              for name, pair in (("theta", (0, 1)), ("phi", (2, 3))) for i in pair]  # fmt: skip
@@ -148,24 +162,9 @@ def i2md_runs(long_skeletons, tmp_path_factory):
     return run
 
 
-def held_out(store, variant: str, settings: tuple[str, ...], state) -> tuple[i2md.I2MD, list]:
-    """The method (``state`` loaded unless None; train mode) and three draws of two views of the held-out side."""
-    cfg = resolve_config("i2md", None, [*I2MD_VARIANTS[variant], *I2MD_TINY, *settings, "data.train_part=test"],
-                         str(store), variant=variant)  # fmt: skip
-    method, views, _ = i2md.build(cfg)
-    if state is not None:
-        method.load_state_dict(state)
-    method.train()
-    draws = []
-    for draw in range(3):
-        views.set_epoch(draw)
-        draws.append(collate([views[i] for i in range(len(views))])["x"])
-    return method, draws
-
-
 def i2md_view_rank(store, variant: str, state) -> float:
     """Mean view rank of the joint query encoder's embeddings z over the held-out draws."""
-    method, draws = held_out(store, variant, (), state)
+    method, draws = held_out("i2md", [*I2MD_VARIANTS[variant], *I2MD_TINY], store, state, draws=3, variant=variant)
     encoder = method.encoders["joint"]
     with one_thread():
         return sum(view_rank(lambda x: encoder(x)[1], first, second) for first, second in draws) / len(draws)
@@ -191,7 +190,8 @@ def cross_modal_divergence(store, settings: tuple[str, ...], state, tau: float =
     samples in each modality's embedding; the symmetric KL divergence of the two, averaged
     over samples and the held-out draws (first views).
     """
-    method, draws = held_out(store, "cmd", settings, state)
+    method, draws = held_out("i2md", [*I2MD_VARIANTS["cmd"], *I2MD_TINY, *settings], store, state, draws=3,
+                             variant="cmd")  # fmt: skip
     total = 0.0
     for first, _ in draws:
         streams = derive_streams(first, method.parents, method.modalities)
